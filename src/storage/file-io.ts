@@ -1,0 +1,67 @@
+// The only way storage touches files. Two implementations share this contract:
+// NodeFileIO (real disk) and MemoryFileIO (simulation twin that can tear writes,
+// drop unsynced data and crash at any operation).
+//
+// Durability contract (what recovery may rely on, and nothing more):
+// - Bytes written to a file are durable only once a datasync() on that file,
+//   started after the write, has resolved.
+// - Creating, renaming or unlinking a directory entry is durable only once a
+//   syncDir() on the parent directory, started after the change, has resolved.
+// - After a crash, any write that was not made durable may be absent, present,
+//   or present in part (a torn write); gaps read as zero bytes. Unsynced
+//   directory changes survive as a prefix of the order in which they happened.
+//
+// Reads and writes are synchronous on purpose: appends and reads hit the page
+// cache, and a sync syscall is far cheaper in Node than a thread-pool hop.
+// Only the calls that wait for the device (datasync, syncDir) are async.
+
+export interface FileHandle {
+  readonly path: string;
+  /** Positional read. Returns the number of bytes read; fewer than `length` only at end of file. */
+  read(buf: Uint8Array, offset: number, length: number, position: number): number;
+  /** Positional write of all `length` bytes; extends the file when writing past its end. */
+  write(buf: Uint8Array, offset: number, length: number, position: number): void;
+  /** Current size in bytes, including writes not yet durable. */
+  size(): number;
+  /** Cuts or zero-extends the file to `sizeBytes`. A metadata change, durable after datasync(). */
+  truncate(sizeBytes: number): void;
+  /** fdatasync(2): resolves once every write issued before the call is durable. */
+  datasync(): Promise<void>;
+  close(): void;
+}
+
+export type OpenMode =
+  /** read only; the file must exist */
+  | 'r'
+  /** read and write; created empty when missing */
+  | 'rw';
+
+export interface FileIO {
+  open(path: string, mode: OpenMode): FileHandle;
+  exists(path: string): boolean;
+  /** Names (not paths) in a directory, sorted; [] when the directory is missing. */
+  readdir(dir: string): string[];
+  /** True when `path` is a directory. */
+  isDirectory(path: string): boolean;
+  /** Creates a directory and its missing parents. */
+  mkdirp(dir: string): void;
+  unlink(path: string): void;
+  /** Atomically replaces `to` with `from`. */
+  rename(from: string, to: string): void;
+  /** Removes a directory and everything below it. */
+  rmrf(dir: string): void;
+  /** fsync(2) on a directory: makes its entry changes durable. */
+  syncDir(dir: string): Promise<void>;
+}
+
+/** Thrown by file operations; `code` is a stable string like Node's errno codes. */
+export class FileIOError extends Error {
+  readonly code: string;
+  readonly path: string;
+  constructor(code: string, path: string, message?: string) {
+    super(message ?? `${code}: ${path}`);
+    this.name = 'FileIOError';
+    this.code = code;
+    this.path = path;
+  }
+}

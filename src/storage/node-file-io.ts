@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { FileIOError, type FileHandle, type FileIO, type OpenMode } from './file-io.ts';
+
+function wrap(err: unknown, filePath: string): FileIOError {
+  const e = err as NodeJS.ErrnoException;
+  return new FileIOError(e.code ?? 'EIO', filePath, e.message);
+}
+
+class NodeFileHandle implements FileHandle {
+  readonly path: string;
+  #fd: number;
+  #sizeBytes: number;
+
+  constructor(filePath: string, fd: number) {
+    this.path = filePath;
+    this.#fd = fd;
+    this.#sizeBytes = fs.fstatSync(fd).size;
+  }
+
+  read(buf: Uint8Array, offset: number, length: number, position: number): number {
+    let done = 0;
+    // A regular file returns short reads only at EOF, but loop to be safe.
+    while (done < length) {
+      const n = fs.readSync(this.#fd, buf, offset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  write(buf: Uint8Array, offset: number, length: number, position: number): void {
+    let done = 0;
+    while (done < length) {
+      done += fs.writeSync(this.#fd, buf, offset + done, length - done, position + done);
+    }
+    const end = position + length;
+    if (end > this.#sizeBytes) this.#sizeBytes = end;
+  }
+
+  size(): number {
+    return this.#sizeBytes;
+  }
+
+  truncate(sizeBytes: number): void {
+    fs.ftruncateSync(this.#fd, sizeBytes);
+    this.#sizeBytes = sizeBytes;
+  }
+
+  datasync(): Promise<void> {
+    const fd = this.#fd;
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(fd, (err) => (err ? reject(wrap(err, this.path)) : resolve()));
+    });
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+}
+
+export class NodeFileIO implements FileIO {
+  open(filePath: string, mode: OpenMode): FileHandle {
+    try {
+      const fd = fs.openSync(filePath, mode === 'r' ? 'r' : fs.constants.O_RDWR | fs.constants.O_CREAT);
+      return new NodeFileHandle(filePath, fd);
+    } catch (err) {
+      throw wrap(err, filePath);
+    }
+  }
+
+  exists(filePath: string): boolean {
+    return fs.existsSync(filePath);
+  }
+
+  readdir(dir: string): string[] {
+    try {
+      return fs.readdirSync(dir).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw wrap(err, dir);
+    }
+  }
+
+  isDirectory(filePath: string): boolean {
+    try {
+      return fs.statSync(filePath).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  mkdirp(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  unlink(filePath: string): void {
+    try {
+      fs.unlinkSync(filePath);
+    } catch (err) {
+      throw wrap(err, filePath);
+    }
+  }
+
+  rename(from: string, to: string): void {
+    try {
+      fs.renameSync(from, to);
+    } catch (err) {
+      throw wrap(err, from);
+    }
+  }
+
+  rmrf(dir: string): void {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  syncDir(dir: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.open(dir, 'r', (err, fd) => {
+        if (err) return reject(wrap(err, dir));
+        fs.fsync(fd, (syncErr) => {
+          fs.close(fd, () => (syncErr ? reject(wrap(syncErr, dir)) : resolve()));
+        });
+      });
+    });
+  }
+}
+
+/** Joins without normalising twice on the hot path. */
+export const joinPath = path.join;
