@@ -1,0 +1,164 @@
+// The one schema every Diglot setting is validated against. Keys are flat and
+// camelCase; each has a default (except the optional ones) and a description.
+// The same key is spelled `--kebab-case` on the command line and
+// `DIGLOT_SCREAMING_SNAKE` in the environment (see names.ts).
+
+import Type, { type Static, type TSchema } from 'typebox';
+import { defaultLogManagerConfig, type LogManagerConfig } from '../storage/types.ts';
+
+/** Largest delay Node's timers accept (setTimeout clamps larger values to 1 ms). */
+export const TIMER_MS_MAX = 2 ** 31 - 1;
+
+const port = (def: number, what: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description: `${what} port (0 picks a free port)` });
+
+const d = defaultLogManagerConfig;
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1, default: './data', description: 'Directory holding the commit log and checkpoints' }),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Interface every listener binds to' }),
+    kafkaPort: port(9092, 'Kafka wire protocol'),
+    rocketmqPort: port(9876, 'RocketMQ remoting (name server and broker)'),
+    adminPort: port(8080, 'Admin HTTP (/livez, /readyz, /metrics)'),
+    advertisedHost: Type.Optional(
+      Type.String({ minLength: 1, description: 'Host name clients are told to connect to (default: host, or this machine\'s name when host is 0.0.0.0)' }),
+    ),
+    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      default: 'info',
+      description: 'Lowest log level written to stdout',
+    }),
+    shutdownTimeoutMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MS_MAX,
+      default: 30_000,
+      description: 'Graceful shutdown deadline; past it the process exits with code 1',
+    }),
+
+    // Storage: 1:1 with LogManagerConfig (src/storage/types.ts), same defaults.
+    segmentBytesMax: Type.Integer({
+      minimum: 1,
+      maximum: 2 ** 31 - 1,
+      default: d.segmentBytesMax,
+      description: 'Roll the active segment once it holds this many bytes',
+    }),
+    segmentAgeMsMax: Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: d.segmentAgeMsMax,
+      description: 'Roll the active segment once its first batch is this old (ms)',
+    }),
+    indexIntervalBytes: Type.Integer({
+      minimum: 0,
+      maximum: 2 ** 31 - 1,
+      default: d.indexIntervalBytes,
+      description: 'Bytes of log between two sparse index entries',
+    }),
+    retentionMs: Type.Integer({
+      minimum: -1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: d.retentionMs,
+      description: 'Delete whole segments whose newest record is older than this (ms); -1 keeps forever',
+    }),
+    retentionBytes: Type.Integer({
+      minimum: -1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: d.retentionBytes,
+      description: 'Delete the oldest segments while a partition is larger than this; -1 means unbounded',
+    }),
+    flushMode: Type.Enum(['interval', 'always'], {
+      default: d.flushMode,
+      description: "'interval': fdatasync dirty logs every flushIntervalMs; 'always': group-committed fdatasync before every append is acknowledged",
+    }),
+    flushIntervalMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MS_MAX,
+      default: d.flushIntervalMs,
+      description: "How often dirty logs are fdatasync'ed in flushMode 'interval' (ms)",
+    }),
+    openFilesMax: Type.Integer({
+      minimum: 16,
+      maximum: 1_000_000,
+      default: d.openFilesMax,
+      description: 'At most this many files are open at once across all partitions (LRU)',
+    }),
+    retentionCheckIntervalMs: Type.Integer({
+      minimum: 1,
+      maximum: TIMER_MS_MAX,
+      default: d.retentionCheckIntervalMs,
+      description: 'How often retention runs and recovery checkpoints are written (ms)',
+    }),
+    flushConcurrencyMax: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: d.flushConcurrencyMax,
+      description: 'At most this many fdatasync calls in flight at once',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ConfigKey = keyof Config & string;
+
+/** Every key, in schema (and documentation) order. */
+export const configKeys = Object.keys(ConfigSchema.properties) as ConfigKey[];
+
+/** The keys handed to the storage engine unchanged. */
+export const storageKeys = [
+  'segmentBytesMax',
+  'segmentAgeMsMax',
+  'indexIntervalBytes',
+  'retentionMs',
+  'retentionBytes',
+  'flushMode',
+  'flushIntervalMs',
+  'openFilesMax',
+  'retentionCheckIntervalMs',
+  'flushConcurrencyMax',
+] as const satisfies readonly (keyof LogManagerConfig & ConfigKey)[];
+
+export function keySchema(key: ConfigKey): TSchema & { default?: unknown; description?: string } {
+  return ConfigSchema.properties[key] as TSchema & { default?: unknown; description?: string };
+}
+
+export function isConfigKey(name: string): name is ConfigKey {
+  return Object.hasOwn(ConfigSchema.properties, name);
+}
+
+export function defaultConfig(): Config {
+  const out: Record<string, unknown> = {};
+  for (const key of configKeys) {
+    const def = keySchema(key).default;
+    if (def !== undefined) out[key] = def;
+  }
+  return out as Config;
+}
+
+/** The storage engine's config, taken key for key from the broker config. */
+export function storageConfig(config: Config): LogManagerConfig {
+  const out: Record<string, unknown> = {};
+  for (const key of storageKeys) out[key] = config[key];
+  return out as unknown as LogManagerConfig;
+}
+
+/** Human wording of what a key accepts, e.g. "an integer from 0 to 65535". */
+export function describeAllowed(key: ConfigKey): string {
+  const s = keySchema(key) as Record<string, unknown>;
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (s.type === 'integer' || s.type === 'number') {
+    const noun = s.type === 'integer' ? 'an integer' : 'a number';
+    const min = s.minimum as number | undefined;
+    const max = s.maximum as number | undefined;
+    if (min !== undefined && max !== undefined) {
+      if (max >= Number.MAX_SAFE_INTEGER) return `${noun} >= ${min}`;
+      return `${noun} from ${min} to ${max}`;
+    }
+    if (min !== undefined) return `${noun} >= ${min}`;
+    if (max !== undefined) return `${noun} <= ${max}`;
+    return noun;
+  }
+  if (s.type === 'string') return (s.minLength as number | undefined) ? 'a non-empty string' : 'a string';
+  if (s.type === 'boolean') return 'a boolean (true or false)';
+  return 'a value matching the schema';
+}
