@@ -35,9 +35,10 @@ export const ConfigSchema = Type.Object(
       description: 'Graceful shutdown deadline; past it the process exits with code 1',
     }),
 
-    // Storage: 1:1 with LogManagerConfig (src/storage/types.ts), same defaults.
+    // Storage: 1:1 with LogManagerConfig (src/storage/types.ts), same defaults,
+    // ranges no wider than what LogManager accepts (so bad values exit 2, not 1).
     segmentBytesMax: Type.Integer({
-      minimum: 1,
+      minimum: 1024,
       maximum: 2 ** 31 - 1,
       default: d.segmentBytesMax,
       description: 'Roll the active segment once it holds this many bytes',
@@ -49,7 +50,7 @@ export const ConfigSchema = Type.Object(
       description: 'Roll the active segment once its first batch is this old (ms)',
     }),
     indexIntervalBytes: Type.Integer({
-      minimum: 0,
+      minimum: 1,
       maximum: 2 ** 31 - 1,
       default: d.indexIntervalBytes,
       description: 'Bytes of log between two sparse index entries',
@@ -77,7 +78,7 @@ export const ConfigSchema = Type.Object(
       description: "How often dirty logs are fdatasync'ed in flushMode 'interval' (ms)",
     }),
     openFilesMax: Type.Integer({
-      minimum: 16,
+      minimum: 4,
       maximum: 1_000_000,
       default: d.openFilesMax,
       description: 'At most this many files are open at once across all partitions (LRU)',

@@ -1,0 +1,154 @@
+// One Diglot node: admin HTTP, storage, and (from the next issues) the Kafka
+// and RocketMQ listeners. startServer brings it up; close() takes it down
+// gracefully. Signals and exit codes belong to the CLI, not here.
+
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startAdminServer, type AdminServer } from './admin/app.ts';
+import { Health, type Phase } from './admin/health.ts';
+import { BrokerMetrics, type StorageView } from './admin/metrics.ts';
+import { storageConfig, type Config } from './config/index.ts';
+import type { Logger } from './logger.ts';
+import type { LogManagerConfig, StorageObserver } from './storage/types.ts';
+
+/** What the server needs of the storage engine; LogManager satisfies it. */
+export interface StorageEngine extends StorageView {
+  /** Flushes, fsyncs, checkpoints and closes every file. */
+  close(): Promise<void>;
+}
+
+export interface OpenStorageOptions {
+  dir: string;
+  config: LogManagerConfig;
+  observer: StorageObserver;
+}
+
+export type OpenStorage = (options: OpenStorageOptions) => Promise<StorageEngine>;
+
+/** The real storage engine, loaded on first use. */
+export const openLogManager: OpenStorage = async (options) => {
+  const { LogManager } = await import('./storage/log-manager.ts');
+  return LogManager.open(options);
+};
+
+export interface ServerOptions {
+  logger: Logger;
+  /** Defaults to the real LogManager; tests pass a stand-in. */
+  openStorage?: OpenStorage;
+}
+
+export interface Server {
+  /** Where the admin HTTP server listens; `port` is the bound one when 0 was asked for. */
+  readonly adminAddress: AdminServer['address'];
+  /** Host name the protocol listeners will hand to clients. */
+  readonly advertisedHost: string;
+  readonly phase: Phase | 'stopped';
+  readonly health: Health;
+  readonly metrics: BrokerMetrics;
+  readonly storage: StorageEngine;
+  /**
+   * Graceful shutdown: not ready at once, listeners stop accepting and finish
+   * in-flight work, storage flushes and closes, then the admin server closes.
+   * Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+export async function startServer(config: Config, options: ServerOptions): Promise<Server> {
+  const log = options.logger;
+  const serverLog = log.child({ component: 'server' });
+  const storageLog = log.child({ component: 'storage' });
+  const openStorage = options.openStorage ?? openLogManager;
+  const health = new Health();
+  const metrics = new BrokerMetrics();
+  const advertisedHost = config.advertisedHost ?? (WILDCARD_HOSTS.has(config.host) ? hostname() : config.host);
+
+  // Admin HTTP first, so /livez answers and /readyz says 503 while recovery runs.
+  const admin = await startAdminServer({
+    host: config.host,
+    port: config.adminPort,
+    health,
+    metrics,
+    logger: log.child({ component: 'admin' }),
+  });
+  log.child({ component: 'admin' }).info(
+    { address: admin.address.host, port: admin.address.port, url: admin.address.url },
+    `admin HTTP listening on ${admin.address.url}`,
+  );
+  for (const [component, port] of [
+    ['kafka', config.kafkaPort],
+    ['rocketmq', config.rocketmqPort],
+  ] as const) {
+    log.child({ component }).info(
+      { host: config.host, port, advertisedHost },
+      `${component} listener not served yet (comes in a later issue); port ${port} is reserved for it and left unbound`,
+    );
+  }
+
+  const dataDir = resolve(config.dataDir);
+  const observer: StorageObserver = {
+    onFsync: (durationMs) => metrics.observeFsync(durationMs),
+    onTruncate: (logName, segmentBaseOffset, fromPosition, reason) =>
+      storageLog.warn({ log: logName, segmentBaseOffset, fromPosition, reason }, 'recovery truncated a torn or corrupt tail'),
+    onError: (err, context) => storageLog.error({ err, context }, 'storage background work failed'),
+  };
+  let storage: StorageEngine;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    storageLog.info({ dataDir }, 'opening storage (recovery)');
+    const started = performance.now();
+    storage = await openStorage({ dir: dataDir, config: storageConfig(config), observer });
+    const partitions = [...storage.logs()].length;
+    storageLog.info(
+      {
+        dataDir,
+        partitions,
+        recoveryMs: Math.round(performance.now() - started),
+        truncatedBytes: storage.stats.truncatedBytesOnRecovery,
+      },
+      'storage open, recovery finished',
+    );
+  } catch (err) {
+    await admin.close().catch(() => {});
+    throw err;
+  }
+  metrics.attachStorage(storage);
+  health.storageRecovered();
+  // The Kafka and RocketMQ listeners will bind here; until then admin is the only one.
+  health.listenersBound();
+  serverLog.info({ adminUrl: admin.address.url, dataDir }, 'ready');
+
+  let phase: Phase | 'stopped' = 'ready';
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    phase = 'stopping';
+    health.shutdownStarted();
+    serverLog.info('shutting down: readiness withdrawn');
+    // Protocol listeners stop accepting and drain their in-flight requests here (later issues).
+    try {
+      await storage.close();
+      storageLog.info('storage closed: flushed, fsynced, checkpointed');
+    } finally {
+      // Last, so /readyz reports 503 (not a refused connection) for as long as shutdown runs.
+      await admin.close();
+      phase = 'stopped';
+      serverLog.info('stopped');
+    }
+  };
+
+  return {
+    adminAddress: admin.address,
+    advertisedHost,
+    get phase() {
+      return phase;
+    },
+    health,
+    metrics,
+    storage,
+    close: () => (closing ??= close()),
+  };
+}
