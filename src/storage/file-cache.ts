@@ -11,6 +11,8 @@ export class CachedFile {
   readonly path: string;
   handle: FileHandle | null = null;
   pins = 0;
+  /** close() was asked while pinned: close at the last unpin. */
+  closeWhenUnpinned = false;
   /** Doubly linked LRU list; head = least recently used. */
   prev: CachedFile | null = null;
   next: CachedFile | null = null;
@@ -69,11 +71,17 @@ export class FileCache {
   unpin(file: CachedFile): void {
     assert(file.pins > 0, `unpin without pin: ${file.path}`);
     file.pins--;
+    if (file.pins === 0 && file.closeWhenUnpinned) this.close(file);
   }
 
-  /** Closes the handle now (e.g. before unlinking the file). */
+  /** Closes the handle (e.g. before unlinking the file); a pinned one closes at its last unpin. */
   close(file: CachedFile): void {
     if (file.handle === null) return;
+    if (file.pins > 0) {
+      file.closeWhenUnpinned = true;
+      return;
+    }
+    file.closeWhenUnpinned = false;
     this.#unlink(file);
     const handle = file.handle;
     file.handle = null;
@@ -82,7 +90,11 @@ export class FileCache {
   }
 
   closeAll(): void {
-    while (this.#head !== null) this.close(this.#head);
+    for (let file = this.#head; file !== null; ) {
+      const next = file.next;
+      this.close(file);
+      file = next;
+    }
   }
 
   #evictFor(needed: number): void {

@@ -89,7 +89,10 @@ export class LogManager {
 
   async #recoverAll(): Promise<void> {
     const io = this.#io;
-    io.mkdirp(this.dir);
+    if (!io.isDirectory(this.dir)) {
+      io.mkdirp(this.dir);
+      await io.syncDir(path.dirname(this.dir));
+    }
     const checkpoint = readCheckpoint(io, this.dir) ?? new Map<string, LogCheckpoint>();
     for (const name of io.readdir(this.dir)) {
       const full = path.join(this.dir, name);
@@ -194,7 +197,7 @@ export class LogManager {
     if (log === undefined) return;
     this.#logs.delete(name);
     this.#dirty.delete(log);
-    log.abandon('deleted');
+    log.abandon('deleted', true);
     const trash = path.join(this.dir, `${name}.${Date.now()}${DELETED_SUFFIX}`);
     this.#io.rename(log.dir, trash);
     await this.#io.syncDir(this.dir);
@@ -272,7 +275,7 @@ export class LogManager {
   abandon(): void {
     this.#stopTimers();
     this.#closed = true;
-    for (const log of this.#logs.values()) log.abandon('manager abandoned');
+    for (const log of this.#logs.values()) log.abandon('manager abandoned', false);
   }
 
   #stopTimers(): void {

@@ -99,6 +99,8 @@ export class PartitionLog {
   #flushScheduled = false;
   #failure: Error | null = null;
   #closed = false;
+  /** Sealed segments whose index files wait for the next flush. */
+  #sealedUnsynced: Segment[] = [];
   /** Reused per append: batch descriptions, grown on demand. */
   #batchInfos: BatchInfo[] = [newBatchInfo()];
 
@@ -213,6 +215,7 @@ export class PartitionLog {
 
   #sealAndMarkDirty(segment: Segment): void {
     for (const file of segment.seal()) this.#dirtyFiles.add(file);
+    this.#sealedUnsynced.push(segment);
     this.#dirDirty = true;
   }
 
@@ -350,7 +353,13 @@ export class PartitionLog {
 
   /** True when some appended bytes or repairs are not yet durable. */
   hasUnflushed(): boolean {
-    return this.#durableOffset < this.logEndOffset || this.#dirtyFiles.size > 0 || this.#dirDirty || this.#parentDirDirty;
+    return (
+      this.#durableOffset < this.logEndOffset ||
+      this.#dirtyFiles.size > 0 ||
+      this.#dirDirty ||
+      this.#parentDirDirty ||
+      this.#sealedUnsynced.length > 0
+    );
   }
 
   #scheduleFlush(): void {
@@ -375,6 +384,8 @@ export class PartitionLog {
     this.#dirtyFiles.clear();
     const syncDir = this.#dirDirty;
     const syncParent = this.#parentDirDirty;
+    const sealed = this.#sealedUnsynced;
+    this.#sealedUnsynced = [];
     this.#dirDirty = false;
     this.#parentDirDirty = false;
     const { cache, io, observer, stats, limitFlush } = this.#ctx;
@@ -399,6 +410,7 @@ export class PartitionLog {
       this.#flushing = false;
     }
     if (target > this.#durableOffset) this.#durableOffset = target;
+    for (const segment of sealed) segment.indexesDurable = true;
     this.#resolveWaiters();
     if (this.#waitersHead < this.#waiters.length || (this.config.flushMode === 'always' && this.hasUnflushed())) {
       this.#scheduleFlush();
@@ -635,8 +647,18 @@ export class PartitionLog {
     this.#dirDirty = true;
   }
 
+  /**
+   * What the checkpoint file records. The recovery point stops at the first
+   * sealed segment whose indexes are not yet durable, so recovery rescans it.
+   */
   checkpoint(): LogCheckpoint {
-    return { logStartOffset: this.#logStartOffset, recoveryPoint: this.#durableOffset };
+    let recoveryPoint = this.#durableOffset;
+    for (let i = this.#segments.length - 2; i >= 0; i--) {
+      const segment = this.#segments[i]!;
+      if (segment.indexesDurable) break;
+      recoveryPoint = Math.min(recoveryPoint, segment.baseOffset);
+    }
+    return { logStartOffset: this.#logStartOffset, recoveryPoint };
   }
 
   /** Flushes everything, then closes the files. Further calls fail with LOG_CLOSED. */
@@ -647,14 +669,17 @@ export class PartitionLog {
     for (const segment of this.#segments) segment.close();
   }
 
-  /** Drops the log without flushing (after its directory was removed, or in simulation). */
-  abandon(reason: string): void {
+  /**
+   * Drops the log without flushing: before its directory is removed (closing
+   * the files), or after a simulated power cut (no I/O at all).
+   */
+  abandon(reason: string, closeFiles: boolean): void {
     this.#closed = true;
     const err = new StorageError('LOG_CLOSED', `log ${this.name} was closed: ${reason}`);
     for (let i = this.#waitersHead; i < this.#waiters.length; i++) this.#waiters[i]!.reject(err);
     this.#waiters = [];
     this.#waitersHead = 0;
-    for (const segment of this.#segments) segment.close();
+    if (closeFiles) for (const segment of this.#segments) segment.close();
   }
 }
 

@@ -106,6 +106,12 @@ export class Segment {
   firstAppendMs = -1;
   /** True once the indexes are written to files and the segment takes no more appends. */
   sealed = false;
+  /**
+   * True once the sealed index files are known to be on disk. Until then the
+   * segment must not count as below the recovery point: a torn index that
+   * still looks sane would send lookups to a wrong position.
+   */
+  indexesDurable = false;
 
   // Active-segment index state.
   #offsetMirror: IndexMirror | null = new IndexMirror(2);
@@ -310,6 +316,7 @@ export class Segment {
     this.#offsetMirror = null;
     this.#timeMirror = null;
     this.sealed = true;
+    this.indexesDurable = true;
     return true;
   }
 
@@ -324,6 +331,7 @@ export class Segment {
    */
   recover(maxBatchBytes: number, scratch: { buf: Buffer }): ScanOutcome {
     this.sealed = false;
+    this.indexesDurable = false;
     this.#offsetMirror = new IndexMirror(2);
     this.#timeMirror = new IndexMirror(3);
     this.#bytesSinceIndexEntry = 0;
