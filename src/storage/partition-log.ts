@@ -186,7 +186,8 @@ export class PartitionLog {
       if (!trusted) {
         const fileSize = cache.handle(segment.logFile).size();
         const outcome = segment.recover(maxBatchBytes, scratch);
-        this.#dirtyFiles.add(segment.logFile);
+        // Bytes past the recovery point (or a cut) may exist only in the page cache.
+        if (segment.nextOffset > recoveryPoint || outcome.stopReason !== null) this.#dirtyFiles.add(segment.logFile);
         if (outcome.stopReason !== null) {
           stats.truncatedBytesOnRecovery += fileSize - outcome.validEndPosition;
           observer.onTruncate?.(this.name, base, outcome.validEndPosition, outcome.stopReason);
@@ -209,7 +210,6 @@ export class PartitionLog {
     // keeps it there, a power cut would not): below the recovery point it was
     // synced before; the rest is synced by the manager before it reports ready.
     this.#durableOffset = Math.min(recoveryPoint, this.logEndOffset);
-    this.#dirtyFiles.add(segments[segments.length - 1]!.logFile);
     this.#deleteSegmentsBelowLogStart();
   }
 
