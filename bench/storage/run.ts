@@ -44,11 +44,16 @@ const P = {
   batchRecords: Math.trunc(envNumber('BENCH_BATCH_RECORDS', 16)),
   recordBytes: Math.trunc(envNumber('BENCH_RECORD_BYTES', 1024)),
   /** Distinct batch buffers built up front and cycled through. */
-  distinctBatches: Math.trunc(envNumber('BENCH_DISTINCT_BATCHES', 8)),
+  distinctBatches: Math.trunc(envNumber('BENCH_DISTINCT_BATCHES', 128)),
   /** (1) Each append run stops at this many bytes or after BENCH_SECONDS, whichever comes first. */
   appendBytes: Math.trunc(envNumber('BENCH_APPEND_BYTES', 1 * GiB)),
   appendSeconds: envNumber('BENCH_SECONDS', 5),
-  /** (1) 1 = copy each batch into a fresh Buffer before every append/write (both sides); 0 = reuse the built buffers. */
+  /**
+   * (1) 1 = every append/write gets a fresh Buffer copied from a built batch, on both sides; 0 (default) =
+   * both sides cycle through the built buffers, as network frames would arrive without a copy. The log keeps
+   * a buffer until its staged write (at most 16 appends later, and at every yield), so cycling through
+   * BENCH_DISTINCT_BATCHES (>= 32) buffers never hands it one it still holds.
+   */
   copy: process.env.BENCH_COPY === '1',
   /** (1) Appends between two yields to the event loop (so flush timers run), on both sides. */
   yieldEvery: Math.trunc(envNumber('BENCH_YIELD_EVERY', 64)),
@@ -69,6 +74,10 @@ const P = {
 
 const SECTIONS = ['append', 'read', 'fsync', 'recovery', 'rss'] as const;
 type Section = (typeof SECTIONS)[number];
+if (!P.copy && P.distinctBatches < 32) {
+  console.error('BENCH_DISTINCT_BATCHES must be >= 32 without BENCH_COPY=1: the log keeps up to 16 staged buffers');
+  process.exit(2);
+}
 const only = new Set<string>((process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 for (const s of only) {
   if (!(SECTIONS as readonly string[]).includes(s)) {
@@ -144,8 +153,9 @@ function dirBytes(dir: string, ext: string): { files: string[]; bytes: number } 
   return { files, bytes };
 }
 
-// Batches are built once; append() patches baseOffset in place (outside the
-// CRC), so a buffer may be handed to append() again once the call returned.
+// Batches are built once and copied per append: append() patches baseOffset in
+// place and keeps the buffer (it is written later with the rest of the turn's
+// appends in one pwritev), so a buffer is reused only after its append is durable.
 function buildBatches(): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < P.distinctBatches; i++) out.push(buildSimpleBatch(P.batchRecords, P.recordBytes, i * 31));
@@ -300,7 +310,7 @@ async function diglotFsyncRun(dir: string, batches: Buffer[], appenders: number)
   const t0 = now();
   const deadline = t0 + P.fsyncSeconds * 1000;
   const appender = async (k: number): Promise<void> => {
-    const buf = Buffer.from(batches[k % batches.length]!); // one buffer per appender, reused after append returns
+    const buf = Buffer.from(batches[k % batches.length]!); // one buffer per appender, reused once its append is durable
     while (now() < deadline) {
       const started = now();
       const info = log.append(buf);
@@ -364,7 +374,7 @@ async function rssChild(dir: string): Promise<void> {
   let t = now();
   r.openFilesMaxSeen = 0;
   for (let i = 0; i < P.partitions; i++) {
-    manager.getOrCreate('rss', i).append(batch);
+    manager.getOrCreate('rss', i).append(Buffer.from(batch));
     if (manager.openFileCount > r.openFilesMaxSeen) r.openFilesMaxSeen = manager.openFileCount;
     if (i % 256 === 255) await immediate(); // let the interval flush run, as it would in a broker
   }
@@ -467,7 +477,7 @@ async function main(): Promise<void> {
   console.log(`  machine : ${cpus[0]?.model ?? 'unknown cpu'}, ${cpus.length} cores, ${(os.totalmem() / GiB).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`);
   console.log(`  node    : ${process.version}`);
   console.log(`  data dir: ${base} (${fsTypeName(base)}), removed afterwards`);
-  console.log(`  batch   : RecordBatch v2, uncompressed, ${P.batchRecords} records x ${P.recordBytes} B values = ${batchBytes} B; ${P.distinctBatches} distinct buffers, reused once append() returned`);
+  console.log(`  batch   : RecordBatch v2, uncompressed, ${P.batchRecords} records x ${P.recordBytes} B values = ${batchBytes} B; ${P.distinctBatches} distinct buffers cycled on both sides${P.copy ? ', each copied into a fresh Buffer per append (BENCH_COPY=1)' : ''}`);
   console.log(`  date    : ${new Date().toISOString()}`);
   console.log('');
 
@@ -521,7 +531,7 @@ async function main(): Promise<void> {
         target: '>= 0.8',
         params: [
           `append(16 KiB batch) vs fs.writeSync(fd, batch, pos) of the same bytes; one partition, defaults (flushIntervalMs 500, segmentBytesMax 1 GiB)`,
-          `${P.copy ? 'each batch copied into a fresh Buffer before every append/write (BENCH_COPY=1)' : 'built buffers reused, no copy'}; each run stops at ${sizeText(P.appendBytes)} or ${P.appendSeconds} s; yield (setImmediate) every ${P.yieldEvery} appends on both sides; one untimed raw warm-up, then ${P.repeats} runs per side alternating raw, diglot`,
+          `${P.copy ? 'each batch copied into a fresh Buffer before every append/write on both sides (BENCH_COPY=1)' : `${P.distinctBatches} built buffers cycled, no copy, on both sides`}; each run stops at ${sizeText(P.appendBytes)} or ${P.appendSeconds} s; yield (setImmediate) every ${P.yieldEvery} appends on both sides; one untimed raw warm-up, then ${P.repeats} runs per side alternating raw, diglot`,
           `runs MB/s: diglot ${listing(diglots, (x) => x.secs)} | raw ${listing(raws, (x) => x.secs)}; bytes per run ${diglots.map((x) => sizeText(x.bytes)).join(', ')}`,
           `diglot fdatasyncs inside the window (interval flush): ${diglots.map((x) => x.fsyncs).join(', ')}`,
         ],
@@ -647,7 +657,7 @@ async function main(): Promise<void> {
       let n = 0;
       while (bytes < P.recoveryBytes) {
         for (let i = 0; i < P.yieldEvery && bytes < P.recoveryBytes; i++) {
-          const b = batches[n++ % batches.length]!;
+          const b = Buffer.from(batches[n++ % batches.length]!);
           plog.append(b);
           bytes += b.length;
         }
@@ -724,7 +734,7 @@ async function main(): Promise<void> {
       let activeWritten = 0;
       while (activeWritten < activeTarget) {
         for (let i = 0; i < P.yieldEvery && activeWritten < activeTarget; i++) {
-          const b = batches[n++ % batches.length]!;
+          const b = Buffer.from(batches[n++ % batches.length]!);
           plog.append(b);
           activeWritten += b.length;
         }

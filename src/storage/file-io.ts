@@ -21,6 +21,11 @@ export interface FileHandle {
   read(buf: Uint8Array, offset: number, length: number, position: number): number;
   /** Positional write of all `length` bytes; extends the file when writing past its end. */
   write(buf: Uint8Array, offset: number, length: number, position: number): void;
+  /**
+   * Writes the buffers back to back from `position` with one call (pwritev(2)).
+   * Like write() for durability; after a crash any prefix or part may be present.
+   */
+  writev(buffers: readonly Uint8Array[], position: number): void;
   /** Current size in bytes, including writes not yet durable. */
   size(): number;
   /** Cuts or zero-extends the file to `sizeBytes`. A metadata change, durable after datasync(). */

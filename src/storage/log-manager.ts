@@ -48,6 +48,14 @@ export class LogManager {
   readonly #ctx: LogContext;
   readonly #logs = new Map<string, PartitionLog>();
   readonly #dirty = new Set<PartitionLog>();
+  readonly #staged = new Set<PartitionLog>();
+  readonly #commitStagedTask = (): void => {
+    try {
+      this.commitStaged();
+    } catch {
+      // The failing log is marked failed and reported through observer.onError.
+    }
+  };
   #flushTimer: NodeJS.Timeout | null = null;
   #maintenanceTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -75,6 +83,10 @@ export class LogManager {
       maxBatchBytes: options.maxBatchBytes ?? SEGMENT_BYTES_LIMIT,
       limitFlush: (task) => this.#limitFlush(task),
       markDirty: (log) => this.#dirty.add(log),
+      markStaged: (log) => {
+        if (this.#staged.size === 0) queueMicrotask(this.#commitStagedTask);
+        this.#staged.add(log);
+      },
       scratch: { buf: Buffer.allocUnsafe(SCAN_CHUNK_BYTES) },
     };
   }
@@ -209,6 +221,26 @@ export class LogManager {
   async advanceLogStart(log: PartitionLog, offset: number): Promise<void> {
     log.advanceLogStart(offset);
     await this.checkpoint();
+  }
+
+  /**
+   * Writes every log's staged appends to its file. Runs by itself at the end of
+   * the microtask turn; protocol front ends call it before acknowledging writes
+   * that do not wait for durability. Throws the first write error after trying all.
+   */
+  commitStaged(): void {
+    if (this.#staged.size === 0) return;
+    const logs = [...this.#staged];
+    this.#staged.clear();
+    let first: unknown = null;
+    for (const log of logs) {
+      try {
+        log.commitStaged();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== null) throw first;
   }
 
   /** Applies retention to every log; returns segments deleted. */

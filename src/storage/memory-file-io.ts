@@ -425,6 +425,22 @@ class MemoryFileHandle implements FileHandle {
     this.#inode.write(buf, offset, length, position);
   }
 
+  /** One counted operation, one pending write: a crash can tear it anywhere, like pwritev(2). */
+  writev(buffers: readonly Uint8Array[], position: number): void {
+    this.#check(true);
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const b of buffers) {
+      joined.set(b, at);
+      at += b.length;
+    }
+    checkRange(joined, 0, total, position);
+    this.#sim.tick(this.path);
+    this.#inode.write(joined, 0, total, position);
+  }
+
   size(): number {
     this.#check(false);
     return this.#inode.volatile.size;

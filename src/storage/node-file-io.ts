@@ -35,7 +35,28 @@ class NodeFileHandle implements FileHandle {
       done += fs.writeSync(this.#fd, buf, offset + done, length - done, position + done);
     }
     const end = position + length;
-    if (end > this.#sizeBytes) this.#sizeBytes = end;
+    if (length > 0 && end > this.#sizeBytes) this.#sizeBytes = end;
+  }
+
+  writev(buffers: readonly Uint8Array[], position: number): void {
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    let done = fs.writevSync(this.#fd, buffers as Uint8Array[], position);
+    if (done < total) {
+      // A short pwritev (rare: signals, limits): finish with plain writes.
+      let skip = done;
+      for (const b of buffers) {
+        if (skip >= b.length) {
+          skip -= b.length;
+          continue;
+        }
+        this.write(b, skip, b.length - skip, position + done);
+        done += b.length - skip;
+        skip = 0;
+      }
+    }
+    const end = position + total;
+    if (total > 0 && end > this.#sizeBytes) this.#sizeBytes = end;
   }
 
   size(): number {

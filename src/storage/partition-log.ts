@@ -43,6 +43,8 @@ export interface LogContext {
   readonly limitFlush: <T>(task: () => Promise<T>) => Promise<T>;
   /** A log has bytes not yet durable (interval mode uses this to find work). */
   readonly markDirty: (log: PartitionLog) => void;
+  /** A log staged bytes: the manager writes every stage at the end of this microtask turn. */
+  readonly markStaged: (log: PartitionLog) => void;
   /** Shared scan buffer for synchronous recovery and header scans. */
   readonly scratch: { buf: Buffer };
 }
@@ -252,8 +254,12 @@ export class PartitionLog {
 
   /**
    * Appends one or more whole RecordBatch v2 blobs. The buffer is patched in
-   * place (baseOffset, and partitionLeaderEpoch when given) and must not be
-   * reused by the caller until this returns.
+   * place (baseOffset, and partitionLeaderEpoch when given) and the log keeps
+   * it: the caller must not modify it afterwards. The bytes are staged and
+   * written with other appends of the same turn in one pwritev — at the end of
+   * the current microtask checkpoint, or earlier by commitStaged() (callers
+   * that acknowledge a write before it is durable, like Kafka acks=1, call
+   * LogManager.commitStaged() first). Reads see staged bytes.
    */
   append(buf: Buffer, options?: { leaderEpoch?: number; logAppendTimeMs?: number }): AppendInfo {
     this.#checkWritable();
@@ -285,7 +291,7 @@ export class PartitionLog {
     let active = this.#segments[this.#segments.length - 1]!;
     if (this.#shouldRoll(active, buf.length, nextOffset - 1)) active = this.#roll();
     if (active.isEmpty()) active.firstAppendMs = this.#ctx.nowMs();
-    active.appendBytes(buf, this.#batchInfos, batchCount);
+    if (active.appendBytes(buf, this.#batchInfos, batchCount)) this.#ctx.markStaged(this);
     if (!this.#dirtyFiles.has(active.logFile)) this.#dirtyFiles.add(active.logFile);
     const stats = this.#ctx.stats;
     stats.appendedBytes += buf.length;
@@ -299,7 +305,7 @@ export class PartitionLog {
   #checkWritable(): void {
     if (this.#closed) throw new StorageError('LOG_CLOSED', `log ${this.name} is closed`);
     if (this.#failure !== null) {
-      throw new StorageError('LOG_FAILED', `log ${this.name} failed an fdatasync and takes no writes: ${this.#failure.message}`, { cause: this.#failure });
+      throw new StorageError('LOG_FAILED', `log ${this.name} failed a write or fdatasync and takes no writes: ${this.#failure.message}`, { cause: this.#failure });
     }
   }
 
@@ -344,6 +350,19 @@ export class PartitionLog {
     });
   }
 
+  /** Writes staged appends to the file (page cache). A failure fails the log. */
+  commitStaged(): void {
+    if (this.#closed || this.#failure !== null) return;
+    const active = this.#segments[this.#segments.length - 1]!;
+    if (!active.hasStaged()) return;
+    try {
+      active.commit();
+    } catch (err) {
+      this.#fail(err as Error);
+      throw err;
+    }
+  }
+
   /** Starts a flush of everything appended so far and resolves when it is durable. */
   flush(): Promise<void> {
     const done = this.durable();
@@ -377,6 +396,11 @@ export class PartitionLog {
     if (!this.hasUnflushed()) {
       this.#resolveWaiters();
       return;
+    }
+    try {
+      this.commitStaged();
+    } catch {
+      return; // the log has failed; waiters were rejected
     }
     this.#flushing = true;
     const target = this.logEndOffset;
@@ -434,9 +458,10 @@ export class PartitionLog {
   }
 
   #fail(err: Error): void {
+    if (this.#failure !== null) return;
     this.#failure = err;
-    this.#ctx.observer.onError?.(err, `fdatasync of log ${this.name}`);
-    const failure = new StorageError('LOG_FAILED', `log ${this.name} failed an fdatasync: ${err.message}`, { cause: err });
+    this.#ctx.observer.onError?.(err, `write or fdatasync of log ${this.name}`);
+    const failure = new StorageError('LOG_FAILED', `log ${this.name} failed a write or fdatasync: ${err.message}`, { cause: err });
     for (let i = this.#waitersHead; i < this.#waiters.length; i++) this.#waiters[i]!.reject(failure);
     this.#waiters = [];
     this.#waitersHead = 0;
