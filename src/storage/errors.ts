@@ -18,6 +18,8 @@ export type StorageErrorCode =
   | 'LOG_CLOSED'
   /** an fdatasync failed; the log refuses further writes (its page cache state is unknown) */
   | 'LOG_FAILED'
+  /** another live process holds the data directory */
+  | 'DIR_LOCKED'
   /** an argument broke the API contract */
   | 'INVALID_ARGUMENT';
 

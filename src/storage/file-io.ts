@@ -57,6 +57,16 @@ export interface FileIO {
   rmrf(dir: string): void;
   /** fsync(2) on a directory: makes its entry changes durable. */
   syncDir(dir: string): Promise<void>;
+  /**
+   * Takes an exclusive, advisory lock named by `path` for this process, or
+   * returns null when another live process holds it. A holder that died
+   * (kill -9) leaves a stale lock that the next taker claims.
+   */
+  lock(path: string): FileLock | null;
+}
+
+export interface FileLock {
+  release(): void;
 }
 
 /** Thrown by file operations; `code` is a stable string like Node's errno codes. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CHECKPOINT_FILE, encodeCheckpoint, readCheckpoint, writeFileAtomic, type LogCheckpoint } from './checkpoint.ts';
 import { StorageError } from './errors.ts';
 import { FileCache } from './file-cache.ts';
-import type { FileIO } from './file-io.ts';
+import type { FileIO, FileLock } from './file-io.ts';
 import { NodeFileIO } from './node-file-io.ts';
 import { PartitionLog, logDirName, parseLogDirName, validateTopicName, type LogContext } from './partition-log.ts';
 import { SCAN_CHUNK_BYTES, SEGMENT_BYTES_LIMIT } from './segment.ts';
@@ -29,6 +29,7 @@ export interface LogManagerOptions {
 }
 
 const DELETED_SUFFIX = '.deleted';
+const LOCK_FILE = '.lock';
 
 export class LogManager {
   readonly dir: string;
@@ -59,6 +60,7 @@ export class LogManager {
   #flushTimer: NodeJS.Timeout | null = null;
   #maintenanceTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  #lock: FileLock | null = null;
   // Flush concurrency limit: a bounded count and a FIFO of waiting tasks.
   #flushesInFlight = 0;
   readonly #flushQueue: Array<() => void> = [];
@@ -94,17 +96,28 @@ export class LogManager {
   /** Opens (creating if needed) a data directory, recovers every log in it and syncs what recovery repaired. */
   static async open(options: LogManagerOptions): Promise<LogManager> {
     const manager = new LogManager(options);
-    await manager.#recoverAll();
+    const io = manager.#io;
+    if (!io.isDirectory(manager.dir)) {
+      io.mkdirp(manager.dir);
+      await io.syncDir(path.dirname(manager.dir));
+    }
+    const lock = io.lock(path.join(manager.dir, LOCK_FILE));
+    if (lock === null) {
+      throw new StorageError('DIR_LOCKED', `data directory ${manager.dir} is in use by another process (${LOCK_FILE} names its pid)`);
+    }
+    manager.#lock = lock;
+    try {
+      await manager.#recoverAll();
+    } catch (err) {
+      manager.abandon();
+      throw err;
+    }
     manager.#startTimers();
     return manager;
   }
 
   async #recoverAll(): Promise<void> {
     const io = this.#io;
-    if (!io.isDirectory(this.dir)) {
-      io.mkdirp(this.dir);
-      await io.syncDir(path.dirname(this.dir));
-    }
     const checkpoint = readCheckpoint(io, this.dir) ?? new Map<string, LogCheckpoint>();
     for (const name of io.readdir(this.dir)) {
       const full = path.join(this.dir, name);
@@ -301,6 +314,16 @@ export class LogManager {
     await this.#writeCheckpointOnce();
     this.#closed = true;
     this.#cache.closeAll();
+    this.#releaseLock();
+  }
+
+  #releaseLock(): void {
+    try {
+      this.#lock?.release();
+    } catch {
+      // after a simulated power cut the FileIO refuses everything; a reboot drops locks anyway
+    }
+    this.#lock = null;
   }
 
   /** Drops everything without any I/O — for crash simulation, after the FileIO "lost power". */
@@ -308,6 +331,7 @@ export class LogManager {
     this.#stopTimers();
     this.#closed = true;
     for (const log of this.#logs.values()) log.abandon('manager abandoned', false);
+    this.#releaseLock();
   }
 
   #stopTimers(): void {

@@ -58,7 +58,7 @@
 // take effect and the (k+1)-th crashes the instance and throws ECRASHED
 // without taking effect.
 import path from 'node:path';
-import { FileIOError, type FileHandle, type FileIO, type OpenMode } from './file-io.ts';
+import { FileIOError, type FileHandle, type FileIO, type FileLock, type OpenMode } from './file-io.ts';
 
 /** Small seeded PRNG returning floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -603,6 +603,17 @@ export class MemoryFileIO implements FileIO {
     sim.tick(from);
     sim.logNs({ seq: sim.nsIssued, kind: 'rename', from: src, to: dst }, [srcParent, dstParent]);
   }
+
+  /** Locks live in this instance only: a crash image (a reboot) starts with none. */
+  lock(filePath: string): FileLock | null {
+    this.#sim.checkAlive(filePath);
+    const p = normalize(filePath);
+    if (this.#locks.has(p)) return null;
+    this.#locks.add(p);
+    return { release: () => void this.#locks.delete(p) };
+  }
+
+  readonly #locks = new Set<string>();
 
   rmrf(dir: string): void {
     const sim = this.#sim;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FileIOError, type FileHandle, type FileIO, type OpenMode } from './file-io.ts';
+import { FileIOError, type FileHandle, type FileIO, type FileLock, type OpenMode } from './file-io.ts';
 
 function wrap(err: unknown, filePath: string): FileIOError {
   const e = err as NodeJS.ErrnoException;
@@ -137,6 +137,36 @@ export class NodeFileIO implements FileIO {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
+  lock(filePath: string): FileLock | null {
+    // A pid file created with O_EXCL; a pid that no longer runs marks a stale lock.
+    const key = path.resolve(filePath);
+    if (locksHeldHere.has(key)) return null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fd = fs.openSync(filePath, 'wx');
+        fs.writeSync(fd, `${process.pid}\n`);
+        fs.closeSync(fd);
+        locksHeldHere.add(key);
+        let held = true;
+        return {
+          release: () => {
+            if (!held) return;
+            held = false;
+            locksHeldHere.delete(key);
+            fs.rmSync(filePath, { force: true });
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw wrap(err, filePath);
+      }
+      const holder = Number.parseInt(fs.readFileSync(filePath, 'utf8'), 10);
+      // Our own pid without our own record is a previous holder whose pid was reused.
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) return null;
+      fs.rmSync(filePath, { force: true }); // stale: its process is gone (or the file is garbage)
+    }
+    return null;
+  }
+
   syncDir(dir: string): Promise<void> {
     return new Promise((resolve, reject) => {
       fs.open(dir, 'r', (err, fd) => {
@@ -146,6 +176,18 @@ export class NodeFileIO implements FileIO {
         });
       });
     });
+  }
+}
+
+/** Lock files this process holds, so a second taker in the same process is refused too. */
+const locksHeldHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -305,4 +305,18 @@ describe('PartitionLog', () => {
     await manager.close();
     await assert.rejects(open({ flushMode: 'sometimes' as never }), (err: unknown) => err instanceof StorageError && /flushMode/.test(err.message));
   });
+
+  test('a data directory is locked against a second manager; a dead holder lock is claimed', async () => {
+    const first = await open();
+    await assert.rejects(open(), (err: unknown) => err instanceof StorageError && err.code === 'DIR_LOCKED');
+    await first.close();
+    const second = await open();
+    await second.close();
+    // A lock left by a process that died (kill -9): 4194999 is above the largest pid_max (2^22), so never alive.
+    fs.writeFileSync(path.join(dir, '.lock'), '4194999\n');
+    const third = await open();
+    assert.equal(fs.readFileSync(path.join(dir, '.lock'), 'utf8').trim(), String(process.pid));
+    await third.close();
+    assert.equal(fs.existsSync(path.join(dir, '.lock')), false);
+  });
 });
