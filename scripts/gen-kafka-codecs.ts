@@ -12,7 +12,13 @@
 // plus apis.ts (the table per apiKey, header-version rules), specs.ts (field
 // metadata for tests and tools) and index.ts. The rules follow Kafka's own
 // generator (generator/src/main/java/org/apache/kafka/message/
-// MessageDataGenerator.java); see also kafka-notes.md §1.
+// MessageDataGenerator.java); see also kafka-notes.md §1. Deliberate
+// differences on decode, both stricter or more lenient only for malformed input:
+//   - a known tag at a version where it is not tagged is skipped like an unknown
+//     one (Kafka throws);
+//   - a known tagged field must fill exactly its declared size
+//     (KafkaDecodeError INVALID_TAGGED_FIELD; Kafka does not check);
+//   - unknown tagged fields are dropped, not kept for re-encoding.
 
 import fs from 'node:fs';
 import path from 'node:path';

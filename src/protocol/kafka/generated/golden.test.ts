@@ -274,3 +274,25 @@ test('header versions: flexible → request v2 / response v1; ApiVersions respon
   assert.deepEqual(h, { requestApiKey: 999, requestApiVersion: 0, correlationId: 9, clientId: 'hi' });
   assert.equal(codeOf(() => readRequestHeader(new Reader(hex('0012')))), 'TRUNCATED');
 });
+
+test('a whole response frame: size prefix, header v1, body, large records by reference', () => {
+  const records = Buffer.alloc(4096, 9);
+  const body = fetchSample();
+  body.responses[0]!.partitions[0]!.records = records;
+  const w = new Writer();
+  const at = w.reserve(4);
+  writeResponseHeader(w, 1, 12, 42);
+  APIS.Fetch.encodeResponse(w, body, 12);
+  w.patchInt32(at, w.length - 4);
+  const { chunks, length } = w.finish();
+  assert.ok(chunks.includes(records));
+  const frame = Buffer.concat(chunks);
+  assert.equal(frame.length, length);
+  assert.equal(frame.readInt32BE(0), length - 4);
+  const r = new Reader(frame, 4);
+  assert.equal(r.int32(), 42);
+  r.skipTaggedFields();
+  const back = APIS.Fetch.decodeResponse(r, 12);
+  assert.deepEqual(back.responses[0]!.partitions[0]!.records, records);
+  assert.equal(r.remaining, 0);
+});
