@@ -9,6 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { startAdminServer, type AdminServer } from './admin/app.ts';
 import { Health, type Phase } from './admin/health.ts';
 import { BrokerMetrics, type StorageView } from './admin/metrics.ts';
+import { Broker } from './broker/broker.ts';
+import { startKafkaListener, type KafkaListener } from './kafka/server.ts';
+import { LogManager } from './storage/log-manager.ts';
 import { storageConfig, type Config } from './config/index.ts';
 import type { Logger } from './logger.ts';
 import type { LogManagerConfig, StorageObserver } from './storage/types.ts';
@@ -27,11 +30,8 @@ export interface OpenStorageOptions {
 
 export type OpenStorage = (options: OpenStorageOptions) => Promise<StorageEngine>;
 
-/** The real storage engine, loaded on first use. */
-export const openLogManager: OpenStorage = async (options) => {
-  const { LogManager } = await import('./storage/log-manager.ts');
-  return LogManager.open(options);
-};
+/** The real storage engine. */
+export const openLogManager: OpenStorage = (options) => LogManager.open(options);
 
 export interface ServerOptions {
   logger: Logger;
@@ -79,15 +79,10 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     { address: admin.address.host, port: admin.address.port, url: admin.address.url },
     `admin HTTP listening on ${admin.address.url}`,
   );
-  for (const [component, port] of [
-    ['kafka', config.kafkaPort],
-    ['rocketmq', config.rocketmqPort],
-  ] as const) {
-    log.child({ component }).info(
-      { host: config.host, port, advertisedHost },
-      `${component} listener not served yet (comes in a later issue); port ${port} is reserved for it and left unbound`,
-    );
-  }
+  log.child({ component: 'rocketmq' }).info(
+    { host: config.host, port: config.rocketmqPort, advertisedHost },
+    `rocketmq listener not served yet (comes in a later issue); port ${config.rocketmqPort} is reserved for it and left unbound`,
+  );
 
   const dataDir = resolve(config.dataDir);
   const observer: StorageObserver = {
@@ -119,6 +114,35 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   metrics.attachStorage(storage);
   health.storageRecovered();
   // The Kafka and RocketMQ listeners will bind here; until then admin is the only one.
+  let kafka: KafkaListener | null = null;
+  if (storage instanceof LogManager) {
+    try {
+      const broker = await Broker.open(storage, {
+        nodeId: config.nodeId,
+        autoCreateTopics: config.autoCreateTopics,
+        defaultPartitions: config.defaultPartitions,
+        maxMessageBytes: config.maxMessageBytes,
+      });
+      const kafkaLog = log.child({ component: 'kafka' });
+      kafka = await startKafkaListener({
+        broker,
+        host: config.host,
+        port: config.kafkaPort,
+        advertisedHost,
+        nodeId: config.nodeId,
+        frameBytesMax: config.kafkaFrameBytesMax,
+        logger: kafkaLog,
+      });
+      kafkaLog.info({ address: kafka.address.host, port: kafka.address.port, advertisedHost }, `kafka listener on ${kafka.address.host}:${kafka.address.port}`);
+    } catch (err) {
+      await storage.close().catch(() => {});
+      await admin.close().catch(() => {});
+      throw err;
+    }
+  } else {
+    // Tests hand in a storage stand-in; the protocol listeners need the real engine.
+    serverLog.warn('storage is not a LogManager: protocol listeners not started');
+  }
   health.listenersBound();
   serverLog.info({ adminUrl: admin.address.url, dataDir }, 'ready');
 
@@ -128,8 +152,9 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     phase = 'stopping';
     health.shutdownStarted();
     serverLog.info('shutting down: readiness withdrawn');
-    // Protocol listeners stop accepting and drain their in-flight requests here (later issues).
     try {
+      // Stop accepting, answer what is in flight, then close connections.
+      if (kafka !== null) await kafka.close();
       await storage.close();
       storageLog.info('storage closed: flushed, fsynced, checkpointed');
     } finally {

@@ -157,7 +157,7 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
 
   it('start: binds a free admin port, serves /livez /readyz /metrics, exits 0 on SIGTERM', async () => {
     const dataDir = join(tmp, 'data-sigterm');
-    const broker = startBroker(['--admin-port', '0', '--data-dir', dataDir]);
+    const broker = startBroker(['--admin-port', '0', '--kafka-port', '0', '--data-dir', dataDir]);
     const listening = await broker.waitFor((l) => l.component === 'admin' && typeof l.port === 'number', 'admin listening');
     const port = listening.port as number;
     assert.ok(port > 0 && port !== 8080, `bound port ${port}`);
@@ -173,13 +173,17 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await metrics.text();
-    assert.equal(sample(text, 'diglot_storage_appended_bytes_total'), 0);
-    assert.equal(sample(text, 'diglot_storage_appended_records_total'), 0);
+    // A first start writes one record: the cluster id, into the metadata log.
+    assert.ok(sample(text, 'diglot_storage_appended_bytes_total')! > 0);
+    assert.equal(sample(text, 'diglot_storage_appended_records_total'), 1);
     assert.match(text, /# TYPE diglot_storage_fsync_seconds histogram/);
-    assert.equal(sample(text, 'diglot_storage_segments'), 0);
+    // The two internal logs: __diglot_metadata and __consumer_offsets.
+    assert.equal(sample(text, 'diglot_storage_segments'), 2);
     assert.match(text, /# TYPE diglot_storage_log_size_bytes gauge/);
     assert.ok(sample(text, 'process_resident_memory_bytes')! > 0);
 
+    // The Kafka listener bound a free port.
+    assert.ok(broker.lines.some((l) => l.component === 'kafka' && typeof l.port === 'number' && l.port > 0));
     // The storage engine really opened the directory it was given.
     assert.ok(broker.lines.some((l) => l.component === 'storage' && l.dataDir === dataDir));
 
@@ -199,7 +203,7 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
   });
 
   it('start: SIGINT shuts down cleanly too', async () => {
-    const broker = startBroker(['--admin-port', '0', '--data-dir', join(tmp, 'data-sigint'), '--host', '127.0.0.1']);
+    const broker = startBroker(['--admin-port', '0', '--kafka-port', '0', '--data-dir', join(tmp, 'data-sigint'), '--host', '127.0.0.1']);
     await broker.waitFor((l) => l.msg === 'ready', 'ready');
     broker.child.kill('SIGINT');
     const { code } = await exitWithin(broker.exited, 5_000);

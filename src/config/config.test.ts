@@ -139,6 +139,7 @@ describe('config precedence: defaults < file < env < flags', () => {
       const schema = keySchema(key) as { type?: string; enum?: unknown[]; minimum?: number };
       if (schema.enum) values[key] = [String(schema.enum.at(-1)), schema.enum.at(-1)];
       else if (schema.type === 'integer') values[key] = [String((schema.minimum ?? 0) + 7), (schema.minimum ?? 0) + 7];
+      else if (schema.type === 'boolean') values[key] = [String(!(schema as { default?: boolean }).default), !(schema as { default?: boolean }).default];
       else values[key] = [`v-${key}`, `v-${key}`];
     }
     // Distinct ports so the port-clash check stays quiet.

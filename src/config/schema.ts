@@ -35,6 +35,23 @@ export const ConfigSchema = Type.Object(
       description: 'Graceful shutdown deadline; past it the process exits with code 1',
     }),
 
+    // Broker (both protocols).
+    nodeId: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 1, description: 'This node\'s id in metadata responses' }),
+    autoCreateTopics: Type.Boolean({ default: true, description: 'Create unknown topics on first use (Kafka auto.create.topics.enable)' }),
+    defaultPartitions: Type.Integer({ minimum: 1, maximum: 100_000, default: 1, description: 'Partitions of auto-created topics (Kafka num.partitions)' }),
+    maxMessageBytes: Type.Integer({
+      minimum: 0,
+      maximum: 2 ** 31 - 1,
+      default: 1_048_588,
+      description: 'Largest record batch a topic accepts unless its max.message.bytes says otherwise (Kafka message.max.bytes)',
+    }),
+    kafkaFrameBytesMax: Type.Integer({
+      minimum: 1024,
+      maximum: 2 ** 31 - 1,
+      default: 104_857_600,
+      description: 'Largest Kafka request frame; bigger ones close the connection (Kafka socket.request.max.bytes)',
+    }),
+
     // Storage: 1:1 with LogManagerConfig (src/storage/types.ts), same defaults,
     // ranges no wider than what LogManager accepts (so bad values exit 2, not 1).
     segmentBytesMax: Type.Integer({

@@ -18,7 +18,7 @@ import {
   MAX_TIMESTAMP,
   PARTITION_LEADER_EPOCH,
   RECORD_COUNT,
-  firstOffsetAtOrAfterTimestamp,
+  firstRecordAtOrAfterTimestamp,
   readInt32,
   readInt64,
   stampLogAppendTime,
@@ -569,11 +569,11 @@ export class PartitionLog {
   }
 
   /**
-   * The first offset whose record timestamp is >= `timestampMs` (ListOffsets by
-   * time), or -1 when every record is older. Compressed batches answer with the
-   * batch's base offset: storage does not decompress.
+   * The first record whose timestamp is >= `timestampMs` (ListOffsets by time),
+   * or null when every record is older. A compressed batch answers with its
+   * base offset and max timestamp: storage does not decompress.
    */
-  offsetForTimestamp(timestampMs: number): { offset: number; batchMaxTimestampMs: number } | null {
+  offsetForTimestamp(timestampMs: number): { offset: number; timestampMs: number } | null {
     for (const segment of this.#segments) {
       if (segment.maxTimestampMs < timestampMs || segment.nextOffset <= this.#logStartOffset) continue;
       const from = Math.max(segment.lookupTimestamp(timestampMs), this.#logStartOffset, segment.baseOffset);
@@ -582,9 +582,9 @@ export class PartitionLog {
       if (found === null) continue;
       const batch = Buffer.allocUnsafe(found.sizeBytes);
       segment.read(batch, 0, found.sizeBytes, found.position);
-      const exact = firstOffsetAtOrAfterTimestamp(batch, 0, timestampMs);
-      const offset = Math.max(exact >= 0 ? exact : found.baseOffset, logStart);
-      return { offset, batchMaxTimestampMs: found.maxTimestampMs };
+      const exact = firstRecordAtOrAfterTimestamp(batch, 0, timestampMs);
+      if (exact !== null && exact.offset >= logStart) return exact;
+      return { offset: Math.max(found.baseOffset, logStart), timestampMs: found.maxTimestampMs };
     }
     return null;
   }

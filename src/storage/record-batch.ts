@@ -174,30 +174,31 @@ function readVarlong(buf: Uint8Array, state: { pos: number }, end: number): numb
 }
 
 /**
- * The first offset in an uncompressed batch whose record timestamp is >= `timestampMs`,
- * or -1 when none is (or the batch is compressed and cannot be walked here).
+ * The first record in an uncompressed batch whose timestamp is >= `timestampMs`,
+ * or null when none is (or the batch is compressed and cannot be walked here).
  */
-export function firstOffsetAtOrAfterTimestamp(buf: Uint8Array, pos: number, timestampMs: number): number {
+export function firstRecordAtOrAfterTimestamp(buf: Uint8Array, pos: number, timestampMs: number): { offset: number; timestampMs: number } | null {
   const baseOffset = readInt64(buf, pos + BASE_OFFSET);
   const attributes = readInt16(buf, pos + ATTRIBUTES);
   if ((attributes & ATTR_TIMESTAMP_TYPE_LOG_APPEND) !== 0) {
-    return readInt64(buf, pos + MAX_TIMESTAMP) >= timestampMs ? baseOffset : -1;
+    const appendTime = readInt64(buf, pos + MAX_TIMESTAMP);
+    return appendTime >= timestampMs ? { offset: baseOffset, timestampMs: appendTime } : null;
   }
-  if ((attributes & ATTR_COMPRESSION_MASK) !== 0) return -1;
+  if ((attributes & ATTR_COMPRESSION_MASK) !== 0) return null;
   const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
   const count = readInt32(buf, pos + RECORD_COUNT);
   const end = pos + batchSize(buf, pos);
   const state = { pos: pos + RECORDS };
   for (let i = 0; i < count; i++) {
     const length = readVarlong(buf, state, end);
-    if (!(length >= 0)) return -1;
+    if (!(length >= 0)) return null;
     const recordEnd = state.pos + length;
     state.pos++; // record attributes
     const timestampDelta = readVarlong(buf, state, recordEnd);
     const offsetDelta = readVarlong(buf, state, recordEnd);
-    if (Number.isNaN(timestampDelta) || Number.isNaN(offsetDelta)) return -1;
-    if (baseTimestamp + timestampDelta >= timestampMs) return baseOffset + offsetDelta;
+    if (Number.isNaN(timestampDelta) || Number.isNaN(offsetDelta)) return null;
+    if (baseTimestamp + timestampDelta >= timestampMs) return { offset: baseOffset + offsetDelta, timestampMs: baseTimestamp + timestampDelta };
     state.pos = recordEnd;
   }
-  return -1;
+  return null;
 }

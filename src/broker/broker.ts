@@ -1,0 +1,244 @@
+// The broker seam (DESIGN.md §4): the one interface both protocol front ends
+// call. It owns topics, committed offsets, producer state and the wake-ups of
+// long polls, and reaches storage only through the LogManager. Errors come back
+// as neutral codes (errors.ts); each front end maps them in one table.
+
+import type { LogManager } from '../storage/log-manager.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
+import { StorageError } from '../storage/errors.ts';
+import {
+  PRODUCER_EPOCH,
+  PRODUCER_ID,
+  BASE_SEQUENCE,
+  RECORD_COUNT,
+  readInt16,
+  readInt32,
+  readInt64,
+} from '../storage/record-batch.ts';
+import type { ReadResult } from '../storage/types.ts';
+import { BrokerError, fromStorageCode, type BrokerErrorCode } from './errors.ts';
+import { OffsetStore } from './offsets.ts';
+import { ProducerStates } from './producers.ts';
+import { TopicRegistry, type Topic } from './topics.ts';
+import { TOPIC_CONFIGS } from './topic-configs.ts';
+
+export interface BrokerConfig {
+  /** This node's id in metadata responses. */
+  nodeId: number;
+  /** Create unknown topics on first produce or metadata request (Kafka auto.create.topics.enable). */
+  autoCreateTopics: boolean;
+  /** Partitions of auto-created topics and of CreateTopics with -1 (Kafka num.partitions). */
+  defaultPartitions: number;
+  /** Largest record batch accepted by default (Kafka message.max.bytes). */
+  maxMessageBytes: number;
+}
+
+export interface AppendOutcome {
+  errorCode: BrokerErrorCode;
+  errorMessage: string | null;
+  baseOffset: number;
+  /** LogAppendTime when the topic uses it, else -1. */
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  /** The log appended to (for durability waits); null on error or duplicate. */
+  log: PartitionLog | null;
+  /** Offset after the append, for durable(). */
+  nextOffset: number;
+}
+
+export interface ReadOutcome {
+  errorCode: BrokerErrorCode;
+  result: ReadResult | null;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+interface DataWaiter {
+  logs: readonly PartitionLog[];
+  wake: () => void;
+}
+
+/** Long polls waiting at once; more is a leak upstream (connections bound their in-flight requests). */
+const DATA_WAITERS_MAX = 100_000;
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly logManager: LogManager;
+  readonly topics: TopicRegistry;
+  readonly offsets: OffsetStore;
+  readonly producers: ProducerStates;
+  readonly nowMs: () => number;
+  readonly #waiters = new Map<PartitionLog, Set<DataWaiter>>();
+  #waiterCount = 0;
+
+  private constructor(logManager: LogManager, config: BrokerConfig, topics: TopicRegistry, offsets: OffsetStore, nowMs: () => number) {
+    this.logManager = logManager;
+    this.config = config;
+    this.topics = topics;
+    this.offsets = offsets;
+    this.producers = new ProducerStates(nowMs);
+    this.nowMs = nowMs;
+  }
+
+  static async open(logManager: LogManager, config: BrokerConfig, nowMs: () => number = Date.now): Promise<Broker> {
+    const topics = await TopicRegistry.open(logManager, nowMs);
+    const offsets = OffsetStore.open(logManager, nowMs);
+    return new Broker(logManager, config, topics, offsets, nowMs);
+  }
+
+  get clusterId(): string {
+    return this.topics.clusterId;
+  }
+
+  /** The topic, auto-created when allowed; undefined when it does not exist. */
+  async topicOrCreate(name: string, allowAutoCreate: boolean): Promise<Topic | undefined> {
+    const topic = this.topics.get(name);
+    if (topic !== undefined || !allowAutoCreate || !this.config.autoCreateTopics) return topic;
+    try {
+      return await this.topics.create(name, this.config.defaultPartitions, new Map());
+    } catch (err) {
+      if (err instanceof BrokerError && err.code === 'TOPIC_ALREADY_EXISTS') return this.topics.get(name);
+      throw err;
+    }
+  }
+
+  /** The effective value of a topic config (override or broker default). */
+  topicConfig(topic: Topic, key: string): string {
+    const override = topic.configs.get(key);
+    if (override !== undefined) return override;
+    const c = this.logManager.config;
+    return TOPIC_CONFIGS[key]!.defaultValue({
+      retentionMs: c.retentionMs,
+      retentionBytes: c.retentionBytes,
+      segmentBytesMax: c.segmentBytesMax,
+      segmentAgeMsMax: c.segmentAgeMsMax,
+      indexIntervalBytes: c.indexIntervalBytes,
+      maxMessageBytes: this.config.maxMessageBytes,
+    });
+  }
+
+  /**
+   * Appends one produced record batch (already known to be a single v2 batch)
+   * with the idempotence check. Synchronous: the offset is assigned at once;
+   * durability is awaited separately through `log.durable(nextOffset)`.
+   */
+  appendBatch(topic: Topic, partition: number, batch: Buffer): AppendOutcome {
+    if (partition < 0 || partition >= topic.partitions) {
+      return failure('UNKNOWN_TOPIC_OR_PARTITION', `partition ${partition} of ${topic.name} does not exist`);
+    }
+    const maxBytes = Number(this.topicConfig(topic, 'max.message.bytes'));
+    if (batch.length > maxBytes) {
+      return failure('MESSAGE_TOO_LARGE', `record batch of ${batch.length} bytes exceeds max.message.bytes ${maxBytes} of ${topic.name}`);
+    }
+    const log = this.topics.partitionLog(topic, partition);
+    const producerId = readInt64(batch, PRODUCER_ID);
+    const epoch = readInt16(batch, PRODUCER_EPOCH);
+    const firstSequence = readInt32(batch, BASE_SEQUENCE);
+    const count = readInt32(batch, RECORD_COUNT);
+    if (producerId >= 0) {
+      const check = this.producers.check(log.name, producerId, epoch, firstSequence, count);
+      if (check.kind === 'error') return failure(check.code, check.message);
+      if (check.kind === 'duplicate') {
+        return { errorCode: 'NONE', errorMessage: null, baseOffset: check.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, log: null, nextOffset: check.lastOffset + 1 };
+      }
+    }
+    const logAppendTime = this.topicConfig(topic, 'message.timestamp.type') === 'LogAppendTime';
+    try {
+      const info = log.append(batch, logAppendTime ? { logAppendTimeMs: this.nowMs(), leaderEpoch: 0 } : { leaderEpoch: 0 });
+      if (producerId >= 0) this.producers.record(log.name, producerId, epoch, firstSequence, count, info.baseOffset);
+      this.#notify(log);
+      return { errorCode: 'NONE', errorMessage: null, baseOffset: info.baseOffset, logAppendTimeMs: info.logAppendTimeMs, logStartOffset: log.logStartOffset, log, nextOffset: info.nextOffset };
+    } catch (err) {
+      if (err instanceof StorageError) return failure(fromStorageCode(err.code), err.message);
+      throw err;
+    }
+  }
+
+  /** Writes every staged append to the page cache; front ends call it before acknowledging. */
+  commitStaged(): void {
+    try {
+      this.logManager.commitStaged();
+    } catch {
+      // the failed log is marked failed; its producers see STORAGE_ERROR on the next append
+    }
+  }
+
+  /** Reads whole batches of a partition from `offset` (at most `maxBytes`, at least one batch). */
+  read(topic: Topic, partition: number, offset: number, maxBytes: number): ReadOutcome {
+    if (partition < 0 || partition >= topic.partitions) {
+      return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', result: null, highWatermark: -1, logStartOffset: -1 };
+    }
+    const log = this.topics.partitionLog(topic, partition);
+    const highWatermark = log.logEndOffset;
+    try {
+      return { errorCode: 'NONE', result: log.read(offset, maxBytes), highWatermark, logStartOffset: log.logStartOffset };
+    } catch (err) {
+      if (err instanceof StorageError) return { errorCode: fromStorageCode(err.code), result: null, highWatermark, logStartOffset: log.logStartOffset };
+      throw err;
+    }
+  }
+
+  /**
+   * Resolves when any of `logs` gets new data, or after `timeoutMs`, or when
+   * cancelled. Used by long polls (Kafka Fetch max_wait, RocketMQ PULL_MESSAGE).
+   */
+  waitForData(logs: readonly PartitionLog[], timeoutMs: number): { promise: Promise<void>; cancel: () => void } {
+    let done = false;
+    let timer: NodeJS.Timeout | null = null;
+    let resolvePromise!: () => void;
+    const promise = new Promise<void>((resolve) => (resolvePromise = resolve));
+    const waiter: DataWaiter = {
+      logs,
+      wake: () => {
+        if (done) return;
+        done = true;
+        if (timer !== null) clearTimeout(timer);
+        for (const log of logs) {
+          const set = this.#waiters.get(log);
+          set?.delete(waiter);
+          if (set?.size === 0) this.#waiters.delete(log);
+        }
+        this.#waiterCount--;
+        resolvePromise();
+      },
+    };
+    if (this.#waiterCount >= DATA_WAITERS_MAX) {
+      queueMicrotask(resolvePromise); // answer at once rather than grow without bound
+      return { promise, cancel: () => {} };
+    }
+    this.#waiterCount++;
+    for (const log of logs) {
+      let set = this.#waiters.get(log);
+      if (set === undefined) this.#waiters.set(log, (set = new Set()));
+      set.add(waiter);
+    }
+    timer = setTimeout(waiter.wake, Math.max(0, timeoutMs));
+    return { promise, cancel: waiter.wake };
+  }
+
+  #notify(log: PartitionLog): void {
+    const set = this.#waiters.get(log);
+    if (set === undefined) return;
+    for (const waiter of [...set]) waiter.wake();
+  }
+
+  /** Wakes every long poll (shutdown). */
+  wakeAll(): void {
+    for (const set of [...this.#waiters.values()]) for (const waiter of [...set]) waiter.wake();
+  }
+
+  /** Deletes a topic with its logs and every group's offsets for it. */
+  async deleteTopic(name: string): Promise<void> {
+    const topic = this.topics.get(name);
+    await this.topics.delete(name);
+    if (topic !== undefined) {
+      for (let p = 0; p < topic.partitions; p++) this.producers.forget(`${name}-${p}`);
+      await this.offsets.deleteTopic(name);
+    }
+  }
+}
+
+function failure(errorCode: BrokerErrorCode, errorMessage: string): AppendOutcome {
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, log: null, nextOffset: -1 };
+}
+

@@ -1,0 +1,32 @@
+// The handler table: one file per API key. ApiVersions advertises exactly
+// these keys and versions.
+
+import { apiVersionsHandler, advertisedApis, type AdvertisedApi } from './api-versions.ts';
+import { fetchHandler } from './fetch.ts';
+import { findCoordinatorHandler } from './find-coordinator.ts';
+import { initProducerIdHandler } from './init-producer-id.ts';
+import { listOffsetsHandler } from './list-offsets.ts';
+import { metadataHandler } from './metadata.ts';
+import { produceHandler } from './produce.ts';
+import type { Handler } from './types.ts';
+
+export function buildHandlerTable(extra: readonly Handler[] = []): { handlers: Map<number, Handler>; apiVersions: AdvertisedApi[] } {
+  const handlers = new Map<number, Handler>();
+  let table: AdvertisedApi[] = [];
+  const all: Handler[] = [
+    apiVersionsHandler(() => table),
+    produceHandler,
+    fetchHandler,
+    listOffsetsHandler,
+    metadataHandler,
+    findCoordinatorHandler,
+    initProducerIdHandler,
+    ...extra,
+  ];
+  for (const handler of all) {
+    if (handlers.has(handler.apiKey)) throw new Error(`two handlers for API key ${handler.apiKey}`);
+    handlers.set(handler.apiKey, handler);
+  }
+  table = advertisedApis(handlers.values());
+  return { handlers, apiVersions: table };
+}

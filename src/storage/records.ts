@@ -1,0 +1,228 @@
+// Records inside a RecordBatch v2 (the storage format): building uncompressed
+// batches for the broker's own logs and RocketMQ sends, and walking the
+// records of an uncompressed batch. The hot path never calls these: produced
+// batches are stored and fetched as opaque bytes.
+//
+// Record: length varint | attributes i8 | timestampDelta varlong | offsetDelta varint |
+//         keyLength varint (-1 = null) | key | valueLength varint | value |
+//         headerCount varint | [keyLength varint, key, valueLength varint, value]...
+
+import { crc32c } from '@node-rs/crc32';
+import {
+  ATTRIBUTES,
+  ATTR_COMPRESSION_MASK,
+  BASE_OFFSET,
+  BASE_TIMESTAMP,
+  CRC,
+  LOG_OVERHEAD,
+  RECORD_COUNT,
+  RECORDS,
+  readInt16,
+  readInt32,
+  readInt64,
+  writeInt32,
+  writeInt64,
+} from './record-batch.ts';
+import { StorageError } from './errors.ts';
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface RecordInput {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: readonly RecordHeader[];
+  timestampMs: number;
+}
+
+export interface BatchOptions {
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  /** Attribute bits other than compression (e.g. transactional, control). */
+  attributes?: number;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestampMs: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+function zigzagSize(n: number): number {
+  let v = n >= 0 ? n * 2 : -n * 2 - 1;
+  let size = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarlong(buf: Buffer, pos: number, n: number): number {
+  let v = n >= 0 ? n * 2 : -n * 2 - 1;
+  while (v >= 128) {
+    buf[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+function bytesSize(b: Buffer | null): number {
+  return b === null ? 1 : zigzagSize(b.length) + b.length;
+}
+
+function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
+  if (b === null) return writeVarlong(buf, pos, -1);
+  pos = writeVarlong(buf, pos, b.length);
+  b.copy(buf, pos);
+  return pos + b.length;
+}
+
+/** Builds one uncompressed v2 batch (baseOffset 0: the log assigns it) with a valid CRC. */
+export function buildRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
+  if (records.length === 0) throw new StorageError('BATCH_RECORDS_INVALID', 'a batch needs at least one record');
+  const baseTimestamp = records[0]!.timestampMs;
+  let maxTimestamp = baseTimestamp;
+  const sizes = new Array<number>(records.length);
+  const headerKeys: Buffer[][] = [];
+  let total = RECORDS;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.timestampMs > maxTimestamp) maxTimestamp = r.timestampMs;
+    const keys = (r.headers ?? []).map((h) => Buffer.from(h.key, 'utf8'));
+    headerKeys.push(keys);
+    let body = 1 + zigzagSize(r.timestampMs - baseTimestamp) + zigzagSize(i) + bytesSize(r.key) + bytesSize(r.value);
+    body += zigzagSize(keys.length);
+    (r.headers ?? []).forEach((h, j) => {
+      body += bytesSize(keys[j]!) + bytesSize(h.value);
+    });
+    sizes[i] = body;
+    total += zigzagSize(body) + body;
+  }
+  const buf = Buffer.alloc(total);
+  writeInt64(buf, BASE_OFFSET, 0);
+  writeInt32(buf, 8, total - LOG_OVERHEAD);
+  writeInt32(buf, 12, -1);
+  buf[16] = 2;
+  buf.writeInt16BE(options.attributes ?? 0, ATTRIBUTES);
+  writeInt32(buf, 23, records.length - 1);
+  writeInt64(buf, BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(buf, 35, maxTimestamp);
+  writeInt64(buf, 43, options.producerId ?? -1);
+  buf.writeInt16BE(options.producerEpoch ?? -1, 51);
+  writeInt32(buf, 53, options.baseSequence ?? -1);
+  writeInt32(buf, RECORD_COUNT, records.length);
+  let pos = RECORDS;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    pos = writeVarlong(buf, pos, sizes[i]!);
+    buf[pos++] = 0;
+    pos = writeVarlong(buf, pos, r.timestampMs - baseTimestamp);
+    pos = writeVarlong(buf, pos, i);
+    pos = writeBytes(buf, pos, r.key);
+    pos = writeBytes(buf, pos, r.value);
+    const headers = r.headers ?? [];
+    pos = writeVarlong(buf, pos, headers.length);
+    for (let j = 0; j < headers.length; j++) {
+      pos = writeBytes(buf, pos, headerKeys[i]![j]!);
+      pos = writeBytes(buf, pos, headers[j]!.value);
+    }
+  }
+  writeInt32(buf, CRC, crc32c(buf.subarray(ATTRIBUTES)) >>> 0);
+  return buf;
+}
+
+class Cursor {
+  pos: number;
+  readonly end: number;
+  readonly buf: Buffer;
+  constructor(buf: Buffer, pos: number, end: number) {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+  }
+  varlong(): number {
+    let value = 0;
+    let multiplier = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw corrupt('varint past the end of the batch');
+      const b = this.buf[this.pos++]!;
+      value += (b & 0x7f) * multiplier;
+      if ((b & 0x80) === 0) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+      multiplier *= 128;
+    }
+    throw corrupt('varint longer than 10 bytes');
+  }
+  bytes(): Buffer | null {
+    const length = this.varlong();
+    if (length < 0) return null;
+    if (this.pos + length > this.end) throw corrupt('field past the end of the record');
+    const out = this.buf.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+}
+
+function corrupt(why: string): StorageError {
+  return new StorageError('BATCH_RECORDS_INVALID', `corrupt record: ${why}`);
+}
+
+/** True when the batch at `pos` holds compressed records (which readRecords cannot walk). */
+export function isCompressed(batch: Buffer, pos = 0): boolean {
+  return (readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK) !== 0;
+}
+
+/**
+ * Decodes the records of the uncompressed batch at `pos` (keys and values are
+ * views into `batch`). Compressed batches throw; decompression lives with the codecs.
+ */
+export function readRecords(batch: Buffer, pos = 0, recordsBytes?: Buffer): DecodedRecord[] {
+  const size = LOG_OVERHEAD + readInt32(batch, pos + 8);
+  if (recordsBytes === undefined && isCompressed(batch, pos)) {
+    throw new StorageError('BATCH_RECORDS_INVALID', 'compressed batch: decompress the records first');
+  }
+  const baseOffset = readInt64(batch, pos + BASE_OFFSET);
+  const baseTimestamp = readInt64(batch, pos + BASE_TIMESTAMP);
+  const count = readInt32(batch, pos + RECORD_COUNT);
+  const logAppendTime = (readInt16(batch, pos + ATTRIBUTES) & 0x08) !== 0 ? readInt64(batch, pos + 35) : -1;
+  const cursor = recordsBytes === undefined ? new Cursor(batch, pos + RECORDS, pos + size) : new Cursor(recordsBytes, 0, recordsBytes.length);
+  const out: DecodedRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = cursor.varlong();
+    const end = cursor.pos + length;
+    if (length < 0 || end > cursor.end) throw corrupt('record length');
+    cursor.pos++; // attributes
+    const timestampDelta = cursor.varlong();
+    const offsetDelta = cursor.varlong();
+    const key = cursor.bytes();
+    const value = cursor.bytes();
+    const headerCount = cursor.varlong();
+    if (headerCount < 0 || headerCount > length) throw corrupt('header count');
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const hk = cursor.bytes();
+      const hv = cursor.bytes();
+      headers.push({ key: hk === null ? '' : hk.toString('utf8'), value: hv });
+    }
+    cursor.pos = end;
+    out.push({ offset: baseOffset + offsetDelta, timestampMs: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers });
+  }
+  return out;
+}
+
+/** Calls `visit` for every whole batch in `bytes` (a read result), with its position and size. */
+export function forEachBatch(bytes: Buffer, visit: (pos: number, size: number) => void): void {
+  let pos = 0;
+  while (pos + LOG_OVERHEAD <= bytes.length) {
+    const size = LOG_OVERHEAD + readInt32(bytes, pos + 8);
+    if (size < RECORDS || pos + size > bytes.length) return;
+    visit(pos, size);
+    pos += size;
+  }
+}
