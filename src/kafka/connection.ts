@@ -48,6 +48,7 @@ interface Slot {
 }
 
 const WRITE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
+const EMPTY_FRAME = Buffer.alloc(0);
 
 export class KafkaConnection {
   readonly socket: Socket;
@@ -148,6 +149,7 @@ export class KafkaConnection {
 
   /** The next n bytes: a view when they sit in one chunk, else one copy. */
   #take(n: number): Buffer {
+    if (n === 0) return EMPTY_FRAME;
     this.#buffered -= n;
     const first = this.#chunks[0]!;
     if (first.length >= n) {
