@@ -515,6 +515,16 @@ public class Conformance {
     return e == null ? null : e.value();
   }
 
+  /** Polls describeConfigs for up to 10 s (Kafka applies config changes asynchronously); returns the last value. */
+  static String awaitConfig(Admin a, String topic, String key, java.util.function.Predicate<String> want) throws Exception {
+    long deadline = System.currentTimeMillis() + 10000;
+    while (true) {
+      String v = configValue(a, topic, key);
+      if (want.test(v) || System.currentTimeMillis() > deadline) return v;
+      Thread.sleep(100);
+    }
+  }
+
   static String adminScenario() throws Exception {
     String topic = "adm-java-" + RUN;
     List<String> steps = new ArrayList<>();
@@ -533,8 +543,8 @@ public class Conformance {
       check(!nodes.isEmpty(), "describeCluster: no nodes");
       check(cid != null && !cid.isEmpty(), "describeCluster: no cluster id");
       steps.add("describe-cluster(" + nodes.size() + " node, controller " + (ctrl == null ? "none" : ctrl.id()) + ")");
-      check("123456789".equals(configValue(a, topic, "retention.ms")), "describeConfigs retention.ms = " + configValue(a, topic, "retention.ms"));
-      String cp = configValue(a, topic, "cleanup.policy");
+      { String v = awaitConfig(a, topic, "retention.ms", "123456789"::equals); check("123456789".equals(v), "describeConfigs retention.ms = " + v); }
+      String cp = awaitConfig(a, topic, "cleanup.policy", "delete"::equals);
       check("delete".equals(cp), "describeConfigs cleanup.policy = " + cp + ", want the default delete");
       steps.add("describe-configs");
       ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
@@ -542,12 +552,12 @@ public class Conformance {
           new AlterConfigOp(new ConfigEntry("retention.ms", "987654321"), AlterConfigOp.OpType.SET),
           new AlterConfigOp(new ConfigEntry("max.message.bytes", "2000000"), AlterConfigOp.OpType.SET))))
           .all().get(30, TimeUnit.SECONDS);
-      check("987654321".equals(configValue(a, topic, "retention.ms")), "after incrementalAlterConfigs retention.ms = " + configValue(a, topic, "retention.ms"));
-      check("2000000".equals(configValue(a, topic, "max.message.bytes")), "after incrementalAlterConfigs max.message.bytes = " + configValue(a, topic, "max.message.bytes"));
+      { String v = awaitConfig(a, topic, "retention.ms", "987654321"::equals); check("987654321".equals(v), "after incrementalAlterConfigs retention.ms = " + v); }
+      { String v = awaitConfig(a, topic, "max.message.bytes", "2000000"::equals); check("2000000".equals(v), "after incrementalAlterConfigs max.message.bytes = " + v); }
       a.incrementalAlterConfigs(Map.of(r, List.of(
           new AlterConfigOp(new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE))))
           .all().get(30, TimeUnit.SECONDS);
-      String mmb = configValue(a, topic, "max.message.bytes");
+      String mmb = awaitConfig(a, topic, "max.message.bytes", v -> !"2000000".equals(v));
       check(!"2000000".equals(mmb), "after DELETE max.message.bytes still 2000000");
       steps.add("incremental-alter-configs(set, delete)");
       a.createPartitions(Map.of(topic, NewPartitions.increaseTo(5))).all().get(30, TimeUnit.SECONDS);
