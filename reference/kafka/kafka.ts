@@ -125,7 +125,7 @@ interface RunResult {
 function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; timeoutMs?: number; onStdoutLine?: (line: string) => void } = {},
+  opts: { cwd?: string; timeoutMs?: number; signal?: AbortSignal; onStdoutLine?: (line: string) => void } = {},
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -147,6 +147,9 @@ function run(
     child.on('error', (e) => {
       error = e;
     });
+    const onAbort = () => void terminate(child, 5_000);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     if (opts.timeoutMs !== undefined) {
       timer = setTimeout(() => {
@@ -156,6 +159,7 @@ function run(
     }
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (partial && opts.onStdoutLine) opts.onStdoutLine(partial);
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
@@ -401,6 +405,8 @@ export interface ToolOptions {
   logLevel?: string;
   /** Called with each stdout line as it arrives (progress). */
   onStdoutLine?: (line: string) => void;
+  /** Aborting it stops the tool (SIGTERM, then SIGKILL after 5 s), e.g. from a SIGINT handler. */
+  signal?: AbortSignal;
 }
 
 export interface ToolResult {
@@ -418,7 +424,7 @@ export interface ToolResult {
 export async function runTool(mainClass: string, args: string[], opts: ToolOptions = {}): Promise<ToolResult> {
   const libDir = await ensureKafkaJars();
   const full = [`-Xmx${opts.heapMb ?? 512}m`, ...jvmArgs(libDir, opts.logLevel ?? 'WARN'), mainClass, ...args];
-  const result = await run(javaBin(), full, { timeoutMs: opts.timeoutMs, onStdoutLine: opts.onStdoutLine });
+  const result = await run(javaBin(), full, { timeoutMs: opts.timeoutMs, signal: opts.signal, onStdoutLine: opts.onStdoutLine });
   if (result.error) throw new Error(`could not run ${javaBin()}: ${result.error.message}`);
   return {
     stdout: result.stdout,
