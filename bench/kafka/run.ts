@@ -447,11 +447,13 @@ async function benchBroker(name: BrokerName, workDir: string): Promise<BrokerRes
     timeoutMs: number,
     parse: (stdout: string) => T | undefined,
   ): Promise<Step<T>> => {
+    if (abort.signal.aborted) throw new Error('interrupted');
     progress(`${name}: ${what}`);
     const { value: res, usage } = await sampler.window(() =>
       runTool(TOOLS + mainClass, argv, {
         heapMb: P.toolHeapMb,
         timeoutMs,
+        signal: abort.signal,
         onStdoutLine: (line) => {
           if (line.trim()) process.stderr.write(`  | ${line}\n`);
         },
@@ -706,6 +708,8 @@ function machineInfo(workDir: string): Record<string, string> {
 // ---------------------------------------------------------------- main
 
 let activeStop: (() => Promise<void>) | undefined;
+/** Aborted on SIGINT/SIGTERM: stops the running tool JVM. */
+const abort = new AbortController();
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -715,7 +719,8 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
-    progress(`${signal}: stopping the broker and cleaning up`);
+    progress(`${signal}: stopping the tool and the broker, cleaning up`);
+    abort.abort();
     void (activeStop?.() ?? Promise.resolve()).finally(() => {
       if (!P.keep) fs.rmSync(workDir, { recursive: true, force: true });
       process.exit(130);
