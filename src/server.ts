@@ -115,6 +115,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   health.storageRecovered();
   // The Kafka and RocketMQ listeners will bind here; until then admin is the only one.
   let kafka: KafkaListener | null = null;
+  let closeBroker = (): void => {};
   if (storage instanceof LogManager) {
     try {
       const broker = await Broker.open(storage, {
@@ -122,7 +123,9 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         autoCreateTopics: config.autoCreateTopics,
         defaultPartitions: config.defaultPartitions,
         maxMessageBytes: config.maxMessageBytes,
+        groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
       });
+      closeBroker = () => broker.close();
       const kafkaLog = log.child({ component: 'kafka' });
       kafka = await startKafkaListener({
         broker,
@@ -155,6 +158,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     try {
       // Stop accepting, answer what is in flight, then close connections.
       if (kafka !== null) await kafka.close();
+      closeBroker();
       await storage.close();
       storageLog.info('storage closed: flushed, fsynced, checkpointed');
     } finally {

@@ -17,6 +17,7 @@ import {
 } from '../storage/record-batch.ts';
 import type { ReadResult } from '../storage/types.ts';
 import { BrokerError, fromStorageCode, type BrokerErrorCode } from './errors.ts';
+import { GroupCoordinator } from './groups/index.ts';
 import { OffsetStore } from './offsets.ts';
 import { ProducerStates } from './producers.ts';
 import { TopicRegistry, type Topic } from './topics.ts';
@@ -31,6 +32,8 @@ export interface BrokerConfig {
   defaultPartitions: number;
   /** Largest record batch accepted by default (Kafka message.max.bytes). */
   maxMessageBytes: number;
+  /** group.initial.rebalance.delay.ms (Kafka default 3000; tests use 0). */
+  groupInitialRebalanceDelayMs?: number;
 }
 
 export interface AppendOutcome {
@@ -67,6 +70,8 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly offsets: OffsetStore;
   readonly producers: ProducerStates;
+  /** Classic consumer groups (Kafka JoinGroup/SyncGroup...); offsets live in `offsets`. */
+  readonly groups: GroupCoordinator;
   readonly nowMs: () => number;
   readonly #waiters = new Map<PartitionLog, Set<DataWaiter>>();
   #waiterCount = 0;
@@ -78,6 +83,12 @@ export class Broker {
     this.offsets = offsets;
     this.producers = new ProducerStates(nowMs);
     this.nowMs = nowMs;
+    this.groups = new GroupCoordinator({
+      ...(config.groupInitialRebalanceDelayMs === undefined ? {} : { initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs }),
+      onGroupDeleted: (groupId) => offsets.delete(groupId, null),
+    });
+    // Groups that only have committed offsets (simple consumers, RocketMQ, a restart) are listed too.
+    for (const groupId of offsets.groupsWithOffsets()) this.groups.ensureGroup(groupId);
   }
 
   static async open(logManager: LogManager, config: BrokerConfig, nowMs: () => number = Date.now): Promise<Broker> {
@@ -104,8 +115,11 @@ export class Broker {
 
   /** The effective value of a topic config (override or broker default). */
   topicConfig(topic: Topic, key: string): string {
-    const override = topic.configs.get(key);
-    if (override !== undefined) return override;
+    return topic.configs.get(key) ?? this.topicConfigDefault(key);
+  }
+
+  /** The broker-wide default of a topic config (what a topic without an override gets). */
+  topicConfigDefault(key: string): string {
     const c = this.logManager.config;
     return TOPIC_CONFIGS[key]!.defaultValue({
       retentionMs: c.retentionMs,
@@ -225,6 +239,12 @@ export class Broker {
   /** Wakes every long poll (shutdown). */
   wakeAll(): void {
     for (const set of [...this.#waiters.values()]) for (const waiter of [...set]) waiter.wake();
+  }
+
+  /** Stops the group coordinator's timers and answers parked joins; storage is closed by its owner. */
+  close(): void {
+    this.groups.close();
+    this.wakeAll();
   }
 
   /** Deletes a topic with its logs and every group's offsets for it. */

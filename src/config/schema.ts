@@ -45,6 +45,12 @@ export const ConfigSchema = Type.Object(
       default: 1_048_588,
       description: 'Largest record batch a topic accepts unless its max.message.bytes says otherwise (Kafka message.max.bytes)',
     }),
+    groupInitialRebalanceDelayMs: Type.Integer({
+      minimum: 0,
+      maximum: TIMER_MS_MAX,
+      default: 3000,
+      description: 'How long the first rebalance of an empty consumer group waits for more members (Kafka group.initial.rebalance.delay.ms)',
+    }),
     kafkaFrameBytesMax: Type.Integer({
       minimum: 1024,
       maximum: 2 ** 31 - 1,

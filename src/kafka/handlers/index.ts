@@ -8,6 +8,16 @@ import { initProducerIdHandler } from './init-producer-id.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
+import { deleteGroupsHandler } from './delete-groups.ts';
+import { describeGroupsHandler } from './describe-groups.ts';
+import { heartbeatHandler } from './heartbeat.ts';
+import { joinGroupHandler } from './join-group.ts';
+import { leaveGroupHandler } from './leave-group.ts';
+import { listGroupsHandler } from './list-groups.ts';
+import { offsetCommitHandler } from './offset-commit.ts';
+import { offsetDeleteHandler } from './offset-delete.ts';
+import { offsetFetchHandler } from './offset-fetch.ts';
+import { syncGroupHandler } from './sync-group.ts';
 import type { Handler } from './types.ts';
 
 export function buildHandlerTable(extra: readonly Handler[] = []): { handlers: Map<number, Handler>; apiVersions: AdvertisedApi[] } {
@@ -21,6 +31,16 @@ export function buildHandlerTable(extra: readonly Handler[] = []): { handlers: M
     metadataHandler,
     findCoordinatorHandler,
     initProducerIdHandler,
+    joinGroupHandler,
+    syncGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    listGroupsHandler,
+    describeGroupsHandler,
+    deleteGroupsHandler,
+    offsetDeleteHandler,
     ...extra,
   ];
   for (const handler of all) {
