@@ -56,7 +56,7 @@ if (only !== '' && !(BROKERS as readonly string[]).includes(only)) {
 
 const P = {
   /** Records per measured ProducerPerformance run (acks=1 and acks=all each); ~10-20 s each for Kafka on 2 cores. */
-  produceRecords: envInt('BENCH_PRODUCE_RECORDS', 2_000_000),
+  produceRecords: envInt('BENCH_PRODUCE_RECORDS', 3_000_000),
   /** Untimed ProducerPerformance run first (JIT warm-up of both brokers), to its own topic. */
   warmupRecords: envInt('BENCH_WARMUP_RECORDS', 300_000),
   /** EndToEndLatency round trips. */
