@@ -23,6 +23,7 @@ import {
   ensureKafkaJars,
   freePort,
   javaBin,
+  JVM_PERFORMANCE_OPTS,
   KAFKA_VERSION,
   lastJarFetchMs,
   runTool,
@@ -78,6 +79,11 @@ const P = {
 
 const PRODUCER_PROPS = ['linger.ms=5', 'batch.size=131072'];
 const TOOLS = 'org.apache.kafka.tools.';
+
+/** The command line runTool would use (for steps that are not run). */
+function runToolCommand(mainClass: string, argv: string[]): string[] {
+  return ['java', `-Xmx${P.toolHeapMb}m`, '-cp', "'lib/*'", ...JVM_PERFORMANCE_OPTS, TOOLS + mainClass, ...argv];
+}
 
 const progress = (line: string) => process.stderr.write(`[bench:kafka] ${line}\n`);
 
@@ -440,6 +446,7 @@ async function benchBroker(name: BrokerName, workDir: string): Promise<BrokerRes
   const args = stepArgs(bootstrap);
   const display = (argv: string[]) => argv.map((arg) => arg.replaceAll(bootstrap, '$BOOTSTRAP'));
 
+  let timedOut: string | undefined;
   const tool = async <T>(
     what: string,
     mainClass: string,
@@ -448,6 +455,9 @@ async function benchBroker(name: BrokerName, workDir: string): Promise<BrokerRes
     parse: (stdout: string) => T | undefined,
   ): Promise<Step<T>> => {
     if (abort.signal.aborted) throw new Error('interrupted');
+    // A timeout means the broker stalls; the next tools would only stall too, so they are not run (keeps the
+    // whole run within minutes).
+    if (timedOut) return { command: display(runToolCommand(mainClass, argv)), error: `${what}: not run, ${timedOut} timed out` };
     progress(`${name}: ${what}`);
     const { value: res, usage } = await sampler.window(() =>
       runTool(TOOLS + mainClass, argv, {
@@ -460,6 +470,7 @@ async function benchBroker(name: BrokerName, workDir: string): Promise<BrokerRes
       }),
     );
     const step: Step<T> = { command: display(res.command), usage };
+    if (res.timedOut) timedOut = what;
     const figures = res.code === 0 ? parse(res.stdout) : undefined;
     if (figures !== undefined) step.figures = figures;
     else {
