@@ -9,6 +9,7 @@
 //   53 baseSequence i32 | 57 recordCount i32 | 61 records
 
 import { crc32c } from '@node-rs/crc32';
+import { decompress } from './compression.ts';
 import { StorageError } from './errors.ts';
 
 export const BASE_OFFSET = 0;
@@ -174,28 +175,30 @@ function readVarlong(buf: Uint8Array, state: { pos: number }, end: number): numb
 }
 
 /**
- * The first record in an uncompressed batch whose timestamp is >= `timestampMs`,
- * or null when none is (or the batch is compressed and cannot be walked here).
+ * The first record in a batch whose timestamp is >= `timestampMs`, or null when
+ * none is. Compressed batches are decompressed for this (ListOffsets by time).
  */
-export function firstRecordAtOrAfterTimestamp(buf: Uint8Array, pos: number, timestampMs: number): { offset: number; timestampMs: number } | null {
+export function firstRecordAtOrAfterTimestamp(buf: Buffer, pos: number, timestampMs: number): { offset: number; timestampMs: number } | null {
   const baseOffset = readInt64(buf, pos + BASE_OFFSET);
   const attributes = readInt16(buf, pos + ATTRIBUTES);
   if ((attributes & ATTR_TIMESTAMP_TYPE_LOG_APPEND) !== 0) {
     const appendTime = readInt64(buf, pos + MAX_TIMESTAMP);
     return appendTime >= timestampMs ? { offset: baseOffset, timestampMs: appendTime } : null;
   }
-  if ((attributes & ATTR_COMPRESSION_MASK) !== 0) return null;
   const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
   const count = readInt32(buf, pos + RECORD_COUNT);
   const end = pos + batchSize(buf, pos);
-  const state = { pos: pos + RECORDS };
+  const codec = attributes & ATTR_COMPRESSION_MASK;
+  const records = codec === 0 ? buf : decompress(codec, buf.subarray(pos + RECORDS, end));
+  const state = { pos: codec === 0 ? pos + RECORDS : 0 };
+  const limit = codec === 0 ? end : records.length;
   for (let i = 0; i < count; i++) {
-    const length = readVarlong(buf, state, end);
+    const length = readVarlong(records, state, limit);
     if (!(length >= 0)) return null;
     const recordEnd = state.pos + length;
     state.pos++; // record attributes
-    const timestampDelta = readVarlong(buf, state, recordEnd);
-    const offsetDelta = readVarlong(buf, state, recordEnd);
+    const timestampDelta = readVarlong(records, state, recordEnd);
+    const offsetDelta = readVarlong(records, state, recordEnd);
     if (Number.isNaN(timestampDelta) || Number.isNaN(offsetDelta)) return null;
     if (baseTimestamp + timestampDelta >= timestampMs) return { offset: baseOffset + offsetDelta, timestampMs: baseTimestamp + timestampDelta };
     state.pos = recordEnd;

@@ -23,6 +23,7 @@ import {
   writeInt32,
   writeInt64,
 } from './record-batch.ts';
+import { compress, decompress } from './compression.ts';
 import { StorageError } from './errors.ts';
 
 export interface RecordHeader {
@@ -43,6 +44,8 @@ export interface BatchOptions {
   baseSequence?: number;
   /** Attribute bits other than compression (e.g. transactional, control). */
   attributes?: number;
+  /** Compression codec of the records payload (compression.ts CODEC_*); default none. */
+  compression?: number;
 }
 
 export interface DecodedRecord {
@@ -134,8 +137,22 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Batch
       pos = writeBytes(buf, pos, headers[j]!.value);
     }
   }
+  const codec = options.compression ?? 0;
+  if (codec !== 0) return compressBatch(buf, codec);
   writeInt32(buf, CRC, crc32c(buf.subarray(ATTRIBUTES)) >>> 0);
   return buf;
+}
+
+/** Re-packs an uncompressed batch (CRC not yet set) with its records compressed. */
+function compressBatch(plain: Buffer, codec: number): Buffer {
+  const payload = compress(codec, plain.subarray(RECORDS));
+  const out = Buffer.allocUnsafe(RECORDS + payload.length);
+  plain.copy(out, 0, 0, RECORDS);
+  payload.copy(out, RECORDS);
+  writeInt32(out, 8, out.length - LOG_OVERHEAD);
+  out.writeInt16BE((out.readInt16BE(ATTRIBUTES) & ~ATTR_COMPRESSION_MASK) | codec, ATTRIBUTES);
+  writeInt32(out, CRC, crc32c(out.subarray(ATTRIBUTES)) >>> 0);
+  return out;
 }
 
 class Cursor {
@@ -173,20 +190,19 @@ function corrupt(why: string): StorageError {
   return new StorageError('BATCH_RECORDS_INVALID', `corrupt record: ${why}`);
 }
 
-/** True when the batch at `pos` holds compressed records (which readRecords cannot walk). */
+/** True when the batch at `pos` holds compressed records. */
 export function isCompressed(batch: Buffer, pos = 0): boolean {
   return (readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK) !== 0;
 }
 
 /**
- * Decodes the records of the uncompressed batch at `pos` (keys and values are
- * views into `batch`). Compressed batches throw; decompression lives with the codecs.
+ * Decodes the records of the batch at `pos`, decompressing when needed (keys
+ * and values are views into `batch`, or into the decompressed payload).
  */
-export function readRecords(batch: Buffer, pos = 0, recordsBytes?: Buffer): DecodedRecord[] {
+export function readRecords(batch: Buffer, pos = 0): DecodedRecord[] {
   const size = LOG_OVERHEAD + readInt32(batch, pos + 8);
-  if (recordsBytes === undefined && isCompressed(batch, pos)) {
-    throw new StorageError('BATCH_RECORDS_INVALID', 'compressed batch: decompress the records first');
-  }
+  const codec = readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK;
+  const recordsBytes = codec === 0 ? undefined : decompress(codec, batch.subarray(pos + RECORDS, pos + size));
   const baseOffset = readInt64(batch, pos + BASE_OFFSET);
   const baseTimestamp = readInt64(batch, pos + BASE_TIMESTAMP);
   const count = readInt32(batch, pos + RECORD_COUNT);
