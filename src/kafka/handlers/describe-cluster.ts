@@ -38,7 +38,9 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, Init<Descri
     response.errorMessage = null;
     response.clusterId = ctx.broker.clusterId;
     response.controllerId = nodeId;
-    response.brokers = [v >= 2 ? { brokerId: nodeId, host: advertisedHost, port: advertisedPort, rack: null, isFenced: false } : { brokerId: nodeId, host: advertisedHost, port: advertisedPort, rack: null }];
+    response.endpointType = BROKERS;
+    // isFenced (v2+) is false, its default, so it can be given at every version.
+    response.brokers = [{ brokerId: nodeId, host: advertisedHost, port: advertisedPort, rack: null, isFenced: false }];
     if (request.includeClusterAuthorizedOperations) response.clusterAuthorizedOperations = CLUSTER_AUTHORIZED_OPERATIONS;
     return response;
   },

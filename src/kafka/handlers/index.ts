@@ -18,6 +18,16 @@ import { offsetCommitHandler } from './offset-commit.ts';
 import { offsetDeleteHandler } from './offset-delete.ts';
 import { offsetFetchHandler } from './offset-fetch.ts';
 import { syncGroupHandler } from './sync-group.ts';
+import { alterConfigsHandler } from './alter-configs.ts';
+import { createPartitionsHandler } from './create-partitions.ts';
+import { createTopicsHandler } from './create-topics.ts';
+import { deleteRecordsHandler } from './delete-records.ts';
+import { deleteTopicsHandler } from './delete-topics.ts';
+import { describeClusterHandler } from './describe-cluster.ts';
+import { describeConfigsHandler } from './describe-configs.ts';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.ts';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import type { Handler } from './types.ts';
 
 export function buildHandlerTable(extra: readonly Handler[] = []): { handlers: Map<number, Handler>; apiVersions: AdvertisedApi[] } {
@@ -41,6 +51,16 @@ export function buildHandlerTable(extra: readonly Handler[] = []): { handlers: M
     describeGroupsHandler,
     deleteGroupsHandler,
     offsetDeleteHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    createPartitionsHandler,
+    deleteRecordsHandler,
+    describeConfigsHandler,
+    alterConfigsHandler,
+    incrementalAlterConfigsHandler,
+    describeClusterHandler,
+    offsetForLeaderEpochHandler,
+    describeTopicPartitionsHandler,
     ...extra,
   ];
   for (const handler of all) {
