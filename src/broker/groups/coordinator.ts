@@ -152,10 +152,18 @@ export class GroupCoordinator {
     }
   }
 
-  /** Kafka's acceptJoiningMember (group.max.size), plus: a known static instance replaces its slot and always fits. */
+  /**
+   * Kafka's acceptJoiningMember (group.max.size). While preparing a rebalance
+   * it counts the members that rejoined, so newcomers may displace members
+   * that will not come back; the group can then hold more than the maximum
+   * until the join phase ends (and absent static members until their sessions
+   * expire). Two additions: a known static instance replaces its own slot and
+   * always fits, and a hard ceiling of twice the maximum.
+   */
   #acceptJoiningMember(group: ClassicGroup, req: JoinInput): boolean {
     const max = this.config.maxGroupSize;
     if (req.memberId === '' && req.groupInstanceId !== null && group.staticMembers.has(req.groupInstanceId)) return true;
+    if (!group.members.has(req.memberId) && group.size >= 2 * max) return false;
     switch (group.state) {
       case 'Empty':
       case 'Dead':
