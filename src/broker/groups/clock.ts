@@ -3,11 +3,14 @@
 
 import type { GroupClock, TimerHandle } from './types.ts';
 
+/** Node fires a timer longer than this after 1 ms; clamp instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Date.now and the global timers; timers are unref'd so they never keep the process alive. */
 export const realClock: GroupClock = Object.freeze({
   nowMs: () => Date.now(),
   setTimeout: (fn: () => void, ms: number): TimerHandle => {
-    const t = setTimeout(fn, Math.max(0, ms));
+    const t = setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
     t.unref();
     return t;
   },

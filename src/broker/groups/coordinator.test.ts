@@ -738,3 +738,25 @@ describe('close', () => {
     assert.equal(new GroupCoordinator().config.initialRebalanceDelayMs, 3000);
   });
 });
+
+describe('realClock', () => {
+  test('runs a coordinator on real timers (initial delay, join phase) and close() leaves nothing behind', async () => {
+    const gc = new GroupCoordinator({ initialRebalanceDelayMs: 5 });
+    const first = await gc.join({
+      groupId: 'real',
+      memberId: '',
+      groupInstanceId: null,
+      clientId: 'c',
+      clientHost: '/127.0.0.1',
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: 'consumer',
+      protocols: protocols('range'),
+      requireKnownMemberId: false,
+    });
+    assert.equal(first.errorCode, 'NONE', 'answered once the 5 ms initial delay passed');
+    assert.equal(first.generationId, 1);
+    assert.match(first.memberId, /^c-[0-9a-f-]{36}$/);
+    gc.close();
+  });
+});
