@@ -297,6 +297,8 @@ async function startDiglotBroker(workDir: string): Promise<RunningBroker> {
     path.join(ROOT, 'bin/diglot.mjs'), 'start',
     '--host', '127.0.0.1', '--kafka-port', String(port), '--rocketmq-port', '0', '--admin-port', '0',
     '--data-dir', path.join(dir, 'data'),
+    // The reference broker's server.properties sets group.initial.rebalance.delay.ms=0: same here.
+    '--group-initial-rebalance-delay-ms', '0',
   ];
   // Defaults only: DIGLOT_* variables of the calling shell would change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DIGLOT_')));
