@@ -5,9 +5,8 @@
 // that a Kafka broker without an authorizer reports (Diglot has no ACLs, so
 // every operation is allowed).
 
-import { BrokerError } from '../../broker/errors.ts';
+import { BrokerError, fromStorageCode } from '../../broker/errors.ts';
 import { StorageError } from '../../storage/errors.ts';
-import { fromStorageCode } from '../../broker/errors.ts';
 import { KAFKA_ERROR, kafkaError } from '../error-codes.ts';
 
 /** An error answered for one topic, partition or resource; other items go on. */
