@@ -172,7 +172,7 @@ describe('startServer', { timeout: 30_000 }, () => {
     }
   });
 
-  it('logs the bound admin address and that the protocol ports are reserved, not bound', async () => {
+  it('logs the bound admin address and that the RocketMQ port is reserved, not bound', async () => {
     const { logger, lines } = captureLog();
     const storage = controllableStorage();
     storage.opened.resolve();
@@ -184,10 +184,11 @@ describe('startServer', { timeout: 30_000 }, () => {
     try {
       assert.ok(server.adminAddress.port > 0);
       assert.equal(server.adminAddress.url, `http://127.0.0.1:${server.adminAddress.port}`);
-      const kafka = lines.find((l) => l.component === 'kafka');
-      assert.equal(kafka?.port, 19092);
-      assert.match(String(kafka?.msg), /not served yet.*reserved/);
-      assert.equal(lines.find((l) => l.component === 'rocketmq')?.port, 19876);
+      const rocketmq = lines.find((l) => l.component === 'rocketmq');
+      assert.equal(rocketmq?.port, 19876);
+      assert.match(String(rocketmq?.msg), /not served yet.*reserved/);
+      // A storage stand-in cannot back a broker: the Kafka listener stays down and says so.
+      assert.ok(lines.some((l) => l.component === 'server' && /protocol listeners not started/.test(String(l.msg))));
       assert.equal(server.advertisedHost, 'broker.example');
       assert.ok(lines.some((l) => l.component === 'server' && l.msg === 'ready'));
       assert.ok(lines.every((l) => typeof l.time === 'string' && typeof l.level === 'string'));
@@ -275,11 +276,14 @@ describe('startServer', { timeout: 30_000 }, () => {
     earlier.getOrCreate('orders', 1).append(buildSimpleBatch(1, 10));
     await earlier.close();
 
-    const { logger } = captureLog();
+    const { logger, lines } = captureLog();
     const server = await start(config, { logger });
     try {
       const sizes = new Map([...server.storage.logs()].map((l) => [`${l.topic}/${l.partition}`, l.sizeBytes()]));
-      assert.deepEqual([...sizes.keys()].sort(), ['orders/0', 'orders/1']);
+      // The broker's own logs sit beside the user's.
+      assert.deepEqual([...sizes.keys()].sort(), ['__consumer_offsets/0', '__diglot_metadata/0', 'orders/0', 'orders/1']);
+      const kafka = lines.find((l) => l.component === 'kafka' && typeof l.port === 'number');
+      assert.ok(kafka !== undefined && (kafka.port as number) > 0, 'the Kafka listener binds a free port');
       assert.ok(sizes.get('orders/0')! > 2000);
       const text = await (await fetch(`${server.adminAddress.url}/metrics`)).text();
       assert.equal(sample(text, 'diglot_storage_log_size_bytes', { topic: 'orders', partition: '0' }), sizes.get('orders/0'));
