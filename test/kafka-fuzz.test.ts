@@ -23,6 +23,7 @@ import { apiByKey } from '../src/protocol/kafka/generated/apis.ts';
 import { encodeRequestHeader } from '../src/protocol/kafka/generated/request-header.ts';
 import { buildSimpleBatch } from '../src/storage/test-batches.ts';
 import { createLogger } from '../src/logger.ts';
+import { BufferPool } from '../src/storage/buffer-pool.ts';
 
 const FRAMES = Number(process.env.KAFKA_FUZZ_FRAMES ?? 1_000_000);
 const SIDE_EFFECT_KEYS = new Set([19, 20, 21, 33, 37, 44]);
@@ -138,6 +139,7 @@ test(`Kafka fuzz: ${FRAMES.toLocaleString('en')} random and mutated frames neith
   const seeds = seedFrames(handlers);
   assert.ok(seeds.length > 50, `only ${seeds.length} seed frames`);
   const logger = createLogger({ level: 'silent' });
+  const pool = new BufferPool(1 << 20, 8);
   const rng = mulberry32(20261124);
   let connection: KafkaConnection | null = null;
   let socket: FakeSocket | null = null;
@@ -154,6 +156,7 @@ test(`Kafka fuzz: ${FRAMES.toLocaleString('en')} random and mutated frames neith
       logger,
       frameBytesMax: 1 << 20,
       inFlightMax: 32,
+      pool,
       onClose: () => {},
     });
   };
@@ -190,7 +193,7 @@ test(`Kafka fuzz: ${FRAMES.toLocaleString('en')} random and mutated frames neith
   const good = new FakeSocket();
   const answers: Buffer[] = [];
   good.write = (chunk: Buffer) => (answers.push(Buffer.from(chunk)), true);
-  new KafkaConnection(good as unknown as Socket, { broker, listener: { nodeId: 1, advertisedHost: '127.0.0.1', advertisedPort: 9092 }, handlers, apiVersions, services: {}, logger, frameBytesMax: 1 << 20, inFlightMax: 32, onClose: () => {} });
+  new KafkaConnection(good as unknown as Socket, { broker, listener: { nodeId: 1, advertisedHost: '127.0.0.1', advertisedPort: 9092 }, handlers, apiVersions, services: {}, logger, frameBytesMax: 1 << 20, inFlightMax: 32, pool, onClose: () => {} });
   const before = broker.topics.partitionLog(broker.topics.get('fuzz')!, 1).logEndOffset;
   good.emit('data', frame(0, 9, (w) => apiByKey(0)!.encodeRequest(w, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'fuzz', partitionData: [{ index: 1, records: buildSimpleBatch(2, 10) }] }] } as never, 9)));
   await new Promise((resolve) => setTimeout(resolve, 20));

@@ -178,14 +178,14 @@ export class Broker {
   }
 
   /** Reads whole batches of a partition from `offset` (at most `maxBytes`, at least one batch). */
-  read(topic: Topic, partition: number, offset: number, maxBytes: number): ReadOutcome {
+  read(topic: Topic, partition: number, offset: number, maxBytes: number, alloc?: (size: number) => Buffer): ReadOutcome {
     if (partition < 0 || partition >= topic.partitions) {
       return { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION', result: null, highWatermark: -1, logStartOffset: -1 };
     }
     const log = this.topics.partitionLog(topic, partition);
     const highWatermark = log.logEndOffset;
     try {
-      return { errorCode: 'NONE', result: log.read(offset, maxBytes), highWatermark, logStartOffset: log.logStartOffset };
+      return { errorCode: 'NONE', result: log.read(offset, maxBytes, log.logEndOffset, alloc), highWatermark, logStartOffset: log.logStartOffset };
     } catch (err) {
       if (err instanceof StorageError) return { errorCode: fromStorageCode(err.code), result: null, highWatermark, logStartOffset: log.logStartOffset };
       throw err;

@@ -16,6 +16,7 @@ import { apiByKey, readRequestHeader, writeResponseHeader } from '../protocol/ka
 import { encodeApiVersionsResponse } from '../protocol/kafka/generated/api-versions-response.ts';
 import type { Logger } from '../logger.ts';
 import type { Broker } from '../broker/broker.ts';
+import type { BufferPool } from '../storage/buffer-pool.ts';
 import { KAFKA_ERROR } from './error-codes.ts';
 import { NO_RESPONSE, type Handler, type KafkaServices, type ListenerInfo, type RequestContext } from './handlers/types.ts';
 
@@ -31,6 +32,8 @@ export interface ConnectionOptions {
   frameBytesMax: number;
   /** Requests handled concurrently before reading pauses. */
   inFlightMax: number;
+  /** Slabs for frames that span socket reads and for fetch reads. */
+  pool: BufferPool;
   onClose: (connection: KafkaConnection) => void;
 }
 
@@ -43,11 +46,15 @@ interface Slot {
   bodyLength: number;
   noResponse: boolean;
   done: boolean;
-  /** Encode ApiVersions with header v0 and this body version. */
-  encode: ((w: Writer) => void) | null;
+  /** Run once the response is in the socket (pooled buffers go back then). */
+  afterWrite: Array<() => void> | null;
 }
 
 const WRITE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
+
+function runAll(fns: ReadonlyArray<() => void>): void {
+  for (const fn of fns) fn();
+}
 const EMPTY_FRAME = Buffer.alloc(0);
 
 export class KafkaConnection {
@@ -64,6 +71,8 @@ export class KafkaConnection {
   #closed = false;
   #stopped = false;
   #loggedBadInput = false;
+  /** The pooled slab holding the frame being dispatched, if any. */
+  #frameSlab: Buffer | null = null;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -122,6 +131,7 @@ export class KafkaConnection {
       this.#skip(4);
       const frame = this.#take(size);
       this.#dispatch(frame);
+      this.#frameSlab = null;
     }
     if (this.#inFlight >= this.#options.inFlightMax && !this.#paused) {
       this.socket.pause();
@@ -158,7 +168,11 @@ export class KafkaConnection {
       else this.#chunks[0] = first.subarray(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    // A frame spread over several reads is copied once, into a pooled slab when it fits;
+    // #dispatch gives the slab back once the response is written.
+    const slab = this.#options.pool.take(n);
+    if (slab.length === this.#options.pool.slabBytes) this.#frameSlab = slab;
+    const out = slab.subarray(0, n);
     let filled = 0;
     while (filled < n) {
       const c = this.#chunks[0]!;
@@ -214,7 +228,12 @@ export class KafkaConnection {
       this.#badInput('undecodable request', { apiKey, apiVersion, err: err.message });
       return;
     }
-    const slot: Slot = { correlationId, apiKey, apiVersion, body: null, bodyLength: 0, noResponse: false, done: false, encode: null };
+    const slot: Slot = { correlationId, apiKey, apiVersion, body: null, bodyLength: 0, noResponse: false, done: false, afterWrite: null };
+    const frameSlab = this.#frameSlab;
+    const pool = this.#options.pool;
+    // Staged appends may still point into the frame: it goes back only after the
+    // response is written, and #writeReady commits staged appends before that.
+    if (frameSlab !== null) slot.afterWrite = [() => pool.give(frameSlab)];
     this.#slots.push(slot);
     this.#inFlight++;
     const ctx: RequestContext = {
@@ -225,6 +244,8 @@ export class KafkaConnection {
       apiVersion,
       logger: this.#log,
       services: this.#options.services,
+      pool,
+      afterResponseWritten: (fn) => (slot.afterWrite ??= []).push(fn),
     };
     let result: unknown;
     try {
@@ -250,7 +271,7 @@ export class KafkaConnection {
   }
 
   #answerApiVersionsUnsupported(correlationId: number): void {
-    const slot: Slot = { correlationId, apiKey: 18, apiVersion: 0, body: null, bodyLength: 0, noResponse: false, done: false, encode: null };
+    const slot: Slot = { correlationId, apiKey: 18, apiVersion: 0, body: null, bodyLength: 0, noResponse: false, done: false, afterWrite: null };
     this.#slots.push(slot);
     this.#inFlight++;
     const entry = this.#options.apiVersions.find((a) => a.apiKey === 18)!;
@@ -292,11 +313,20 @@ export class KafkaConnection {
     socket.cork();
     while (this.#slotsHead < slots.length && slots[this.#slotsHead]!.done) {
       const slot = slots[this.#slotsHead++]!;
-      if (slot.noResponse || slot.body === null) continue;
+      const after = slot.afterWrite;
+      if (slot.noResponse || slot.body === null) {
+        if (after !== null) for (const fn of after) fn();
+        continue;
+      }
       const size = Buffer.allocUnsafe(4);
       size.writeInt32BE(slot.bodyLength, 0);
       socket.write(size);
-      for (const chunk of slot.body) socket.write(chunk);
+      const body = slot.body;
+      for (let i = 0; i < body.length - 1; i++) socket.write(body[i]!);
+      if (body.length > 0) {
+        if (after === null) socket.write(body[body.length - 1]!);
+        else socket.write(body[body.length - 1]!, () => runAll(after));
+      } else if (after !== null) runAll(after);
     }
     socket.uncork();
     if (socket.writableLength >= WRITE_BUFFER_HIGH_BYTES && !this.#paused) {

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Broker } from '../broker/broker.ts';
 import type { Logger } from '../logger.ts';
+import { BufferPool } from '../storage/buffer-pool.ts';
 import { KafkaConnection } from './connection.ts';
 import { buildHandlerTable } from './handlers/index.ts';
 import type { Handler, KafkaServices } from './handlers/types.ts';
@@ -34,6 +35,8 @@ export interface KafkaListener {
 export async function startKafkaListener(options: KafkaListenerOptions): Promise<KafkaListener> {
   const { handlers, apiVersions } = buildHandlerTable(options.extraHandlers);
   const connections = new Set<KafkaConnection>();
+  // 1 MiB slabs (the default max.partition.fetch.bytes), up to 64 MiB kept free.
+  const pool = new BufferPool(1 << 20, 64);
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -55,6 +58,7 @@ export async function startKafkaListener(options: KafkaListenerOptions): Promise
       logger: log,
       frameBytesMax: options.frameBytesMax,
       inFlightMax: options.inFlightMax ?? 32,
+      pool,
       onClose: (c) => connections.delete(c),
     });
     connections.add(connection);

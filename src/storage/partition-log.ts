@@ -471,8 +471,10 @@ export class PartitionLog {
    * Reads whole batches starting with the one that holds `offset`, at most
    * `maxBytes` of them — but always at least one whole batch (KIP-74) — from a
    * single segment, and none at or beyond `maxOffset` (e.g. a high watermark).
+   * `alloc` supplies the buffer read into (at least the size asked), e.g. from
+   * a pool; the result's bytes are a view of it.
    */
-  read(offset: number, maxBytes: number, maxOffset: number = this.logEndOffset): ReadResult {
+  read(offset: number, maxBytes: number, maxOffset: number = this.logEndOffset, alloc?: (size: number) => Buffer): ReadResult {
     if (this.#closed) throw new StorageError('LOG_CLOSED', `log ${this.name} is closed`);
     const logEndOffset = this.logEndOffset;
     if (offset < this.#logStartOffset || offset > logEndOffset) {
@@ -487,7 +489,7 @@ export class PartitionLog {
       const start = this.#findBatch(segment, offset);
       if (start === null) continue;
       if (start.baseOffset >= limit) return empty;
-      return this.#readFrom(segment, start.position, start.baseOffset, maxBytes, limit, empty);
+      return this.#readFrom(segment, start.position, start.baseOffset, maxBytes, limit, empty, alloc);
     }
     return empty;
   }
@@ -543,10 +545,12 @@ export class PartitionLog {
     return null;
   }
 
-  #readFrom(segment: Segment, position: number, baseOffset: number, maxBytes: number, limit: number, empty: ReadResult): ReadResult {
+  #readFrom(segment: Segment, position: number, baseOffset: number, maxBytes: number, limit: number, empty: ReadResult, alloc?: (size: number) => Buffer): ReadResult {
     const available = segment.sizeBytes - position;
-    let bytes = Buffer.allocUnsafe(Math.max(Math.min(maxBytes, available), HEADER_PREFIX_BYTES));
-    let got = segment.read(bytes, 0, Math.min(bytes.length, available), position);
+    const want = Math.max(Math.min(maxBytes, available), HEADER_PREFIX_BYTES);
+    // A caller-supplied allocator may hand back more than asked (a pooled slab).
+    let bytes = alloc === undefined ? Buffer.allocUnsafe(want) : alloc(want);
+    let got = segment.read(bytes, 0, Math.min(want, available), position);
     const firstSize = LOG_OVERHEAD + readInt32(bytes, 8);
     if (firstSize > got) {
       // KIP-74: the first batch goes out whole even when larger than maxBytes.

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Broker } from '../../broker/broker.ts';
 import { LogManager } from '../../storage/log-manager.ts';
 import { buildRecordBatch } from '../../storage/records.ts';
+import { BufferPool } from '../../storage/buffer-pool.ts';
 import { createLogger } from '../../logger.ts';
 import { Reader, Writer, type Init } from '../../protocol/kafka/codec/index.ts';
 import { apiByKey, type ApiSpec } from '../../protocol/kafka/generated/apis.ts';
@@ -242,6 +243,7 @@ test('every handler answers a sample request at every version it serves, and the
     const env: Env = { broker, topicId: gen.id };
     const { handlers, apiVersions } = buildHandlerTable();
     const logger = createLogger({ level: 'silent' });
+    const pool = new BufferPool(1 << 20, 4);
     let cases = 0;
     for (const handler of [...handlers.values()].sort((a, b) => a.apiKey - b.apiKey)) {
       const spec = apiByKey(handler.apiKey);
@@ -253,7 +255,17 @@ test('every handler answers a sample request at every version it serves, and the
       for (let v = handler.minVersion; v <= handler.maxVersion; v++) {
         await t.test(`${spec.name} (${handler.apiKey}) v${v}`, async () => {
           const request = complete(spec, sample === undefined ? {} : await sample.request(v, env), v);
-          const ctx: RequestContext = { broker, listener: { nodeId: 1, advertisedHost: '127.0.0.1', advertisedPort: 9092 }, clientId: 'all-versions', clientHost: '127.0.0.1', apiVersion: v, logger, services: {} };
+          const ctx: RequestContext = {
+            broker,
+            listener: { nodeId: 1, advertisedHost: '127.0.0.1', advertisedPort: 9092 },
+            clientId: 'all-versions',
+            clientHost: '127.0.0.1',
+            apiVersion: v,
+            logger,
+            services: {},
+            pool,
+            afterResponseWritten: (fn) => fn(),
+          };
           const response = await withTimeout(Promise.resolve(handler.handle(ctx, request)), 10_000, `${spec.name} v${v}`);
           assert.notEqual(response, NO_RESPONSE, 'samples ask for a response');
           const w = new Writer();

@@ -22,6 +22,8 @@ interface Pass {
   bytes: number;
   logs: PartitionLog[];
   errors: number;
+  /** Pooled slabs the records point into; back to the pool once unused. */
+  slabs: Buffer[];
 }
 
 function errorPartition(partitionIndex: number, errorCode: number): Init<PartitionData> {
@@ -32,7 +34,12 @@ function readPass(ctx: RequestContext, request: FetchRequest): Pass {
   const { broker } = ctx;
   const byId = ctx.apiVersion >= 13;
   let budget = request.maxBytes > 0 ? request.maxBytes : 0x7fff_ffff;
-  const pass: Pass = { topics: [], bytes: 0, logs: [], errors: 0 };
+  const pass: Pass = { topics: [], bytes: 0, logs: [], errors: 0, slabs: [] };
+  const alloc = (size: number): Buffer => {
+    const slab = ctx.pool.take(size);
+    pass.slabs.push(slab);
+    return slab;
+  };
   for (const wanted of request.topics) {
     const topic: Topic | undefined = byId ? broker.topics.byId(wanted.topicId) : broker.topics.get(wanted.topic);
     const partitions: Init<PartitionData>[] = [];
@@ -49,7 +56,7 @@ function readPass(ctx: RequestContext, request: FetchRequest): Pass {
         partitions.push({ partitionIndex: p.partition, errorCode: 0, highWatermark: log.logEndOffset, lastStableOffset: log.logEndOffset, logStartOffset: log.logStartOffset, abortedTransactions: request.isolationLevel === 1 ? [] : null, preferredReadReplica: -1, records: EMPTY });
         continue;
       }
-      const outcome = broker.read(topic, p.partition, p.fetchOffset, Math.max(limit, 1));
+      const outcome = broker.read(topic, p.partition, p.fetchOffset, Math.max(limit, 1), alloc);
       if (outcome.errorCode !== 'NONE' || outcome.result === null) {
         pass.errors++;
         partitions.push({ ...errorPartition(p.partition, kafkaError(outcome.errorCode)), highWatermark: outcome.highWatermark, lastStableOffset: outcome.highWatermark, logStartOffset: outcome.logStartOffset });
@@ -91,10 +98,15 @@ export const fetchHandler: Handler<FetchRequest, Init<FetchResponse>> = {
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
         await ctx.broker.waitForData(pass.logs, remaining).promise;
+        for (const slab of pass.slabs) ctx.pool.give(slab);
         pass = readPass(ctx, request);
         if (pass.errors > 0) break;
       }
     }
+    const slabs = pass.slabs;
+    ctx.afterResponseWritten(() => {
+      for (const slab of slabs) ctx.pool.give(slab);
+    });
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: pass.topics };
   },
 };

@@ -4,6 +4,7 @@
 
 import type { Broker } from '../../broker/broker.ts';
 import type { Logger } from '../../logger.ts';
+import type { BufferPool } from '../../storage/buffer-pool.ts';
 
 export const NO_RESPONSE: unique symbol = Symbol('no response');
 
@@ -21,8 +22,12 @@ export interface RequestContext {
   readonly clientHost: string;
   readonly apiVersion: number;
   readonly logger: Logger;
-  /** Extra services (group coordinator) registered by the server. */
+  /** Extra services registered by the server. */
   readonly services: KafkaServices;
+  /** Slabs for large short-lived buffers (fetch reads); give them back once unused. */
+  readonly pool: BufferPool;
+  /** Runs `fn` once this request's response has been handed to the socket (or was not sent). */
+  afterResponseWritten(fn: () => void): void;
 }
 
 /** Services beyond the broker seam that some handlers need; filled in by the server. */
