@@ -1,7 +1,7 @@
 // Kafka conformance: existing Kafka clients against the broker under test, client × scenario.
 //
 //   npm run conformance:kafka [-- --client a,b] [--scenario x,y] [--keep-going] [--verbose]
-//   npm run conformance:kafka -- --kgo [--kgo-run REGEX] [--kgo-timeout 10m]
+//   npm run conformance:kafka -- --kgo [--kgo-run REGEX] [--kgo-skip REGEX] [--kgo-timeout 10m]
 //   CONFORMANCE_TARGET=kafka npm run conformance:kafka     (Apache Kafka 4.3.1 via reference/kafka/kafka.ts)
 //
 // See README.md beside this file.
@@ -88,6 +88,7 @@ interface Options {
   verbose: boolean;
   kgo: boolean;
   kgoRun: string;
+  kgoSkip: string;
   kgoTimeout: string;
   target: string;
 }
@@ -96,7 +97,7 @@ function usage(code: number): never {
   const out = code === 0 ? process.stdout : process.stderr;
   out.write(`usage: node conformance/kafka/run.ts [--client ${CLIENTS.map((c) => c.id).join(',')}]
        [--scenario ${SCENARIOS.join(',')}] [--keep-going] [--verbose]
-       node conformance/kafka/run.ts --kgo [--kgo-run REGEX] [--kgo-timeout 10m]
+       node conformance/kafka/run.ts --kgo [--kgo-run REGEX] [--kgo-skip REGEX] [--kgo-timeout 10m]
 env: CONFORMANCE_TARGET=diglot (default) | kafka
 `);
   process.exit(code);
@@ -110,6 +111,7 @@ function parseArgs(argv: string[]): Options {
     verbose: false,
     kgo: false,
     kgoRun: '.',
+    kgoSkip: '',
     kgoTimeout: '10m',
     target: process.env['CONFORMANCE_TARGET'] || 'diglot',
   };
@@ -143,6 +145,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--kgo-run':
         o.kgoRun = value();
+        break;
+      case '--kgo-skip':
+        o.kgoSkip = value();
         break;
       case '--kgo-timeout':
         o.kgoTimeout = value();
@@ -315,9 +320,10 @@ async function runKgo(o: Options): Promise<number> {
   }
   const outFile = path.join(workDir, 'kgo-test.json');
   const env = { ...process.env, KGO_SEEDS: target.bootstrap, KGO_TEST_RF: '1', KGO_TEST_STABLE_FETCH: 'true', GOFLAGS: '-mod=mod' };
-  log(`go test -json -count=1 -timeout ${o.kgoTimeout} -run '${o.kgoRun}' github.com/twmb/franz-go/pkg/kgo (KGO_SEEDS=${target.bootstrap} KGO_TEST_RF=1), output ${outFile}`);
+  const goArgs = ['test', '-json', '-count=1', '-timeout', o.kgoTimeout, '-run', o.kgoRun, ...(o.kgoSkip ? ['-skip', o.kgoSkip] : []), 'github.com/twmb/franz-go/pkg/kgo'];
+  log(`go ${goArgs.join(' ')} (KGO_SEEDS=${target.bootstrap} KGO_TEST_RF=1), output ${outFile}`);
   const t1 = Date.now();
-  const child = spawn('go', ['test', '-json', '-count=1', '-timeout', o.kgoTimeout, '-run', o.kgoRun, 'github.com/twmb/franz-go/pkg/kgo'], {
+  const child = spawn('go', goArgs, {
     cwd: GO_DIR,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -362,7 +368,7 @@ async function runKgo(o: Options): Promise<number> {
   const failed = top.filter(([, st]) => st === 'fail').map(([n]) => n);
   const lines: string[] = [];
   lines.push('');
-  lines.push(`franz-go pkg/kgo tests against ${o.target} (${((Date.now() - t1) / 1000).toFixed(0)} s, go test exit ${code}):`);
+  lines.push(`franz-go pkg/kgo tests against ${o.target}${o.kgoSkip ? ` (skipping ${o.kgoSkip})` : ''} (${((Date.now() - t1) / 1000).toFixed(0)} s, go test exit ${code}):`);
   for (const [name, st] of top.sort()) {
     if (st === 'fail' || st === 'run') {
       const tail = (outputOf.get(name) ?? []).join('').trim().split('\n').slice(-3).join(' | ');
