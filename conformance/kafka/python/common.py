@@ -69,9 +69,20 @@ def restart_broker():
     log("broker restarted")
 
 
+def dump_threads():
+    """Every thread's stack to stderr (the cell's log), to see where a client is stuck."""
+    import threading
+    import traceback as tb
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        log(f"thread {names.get(ident, ident)}:\n" + "".join(tb.format_stack(frame)))
+
+
 def wait_for(timeout, what, cond, state=lambda: "", step=None):
     deadline = time.time() + timeout
     while not cond():
+        if time.time() >= deadline:
+            dump_threads()
         check(time.time() < deadline, lambda: f"timed out waiting for {what}; {state()}")
         if step:
             step()
