@@ -66,26 +66,37 @@ async function alterResource(ctx: RequestContext, r: AlterConfigsResource, valid
   }
 }
 
+/**
+ * Applies `alter` to each resource in order and answers per resource; a
+ * resource named twice is refused (both copies), as Kafka's ConfigAdminManager.
+ */
+export async function alterEach<R extends { resourceType: number; resourceName: string }>(
+  resources: readonly R[],
+  alter: (resource: R) => Promise<void>,
+): Promise<Init<AlterConfigsResourceResponse>[]> {
+  const dup = duplicateResources(resources);
+  const responses: Init<AlterConfigsResourceResponse>[] = [];
+  for (const r of resources) {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    if (dup.has(resourceKey(r))) {
+      responses.push({ ...base, errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: 'Each resource must appear at most once.' });
+      continue;
+    }
+    try {
+      await alter(r);
+      responses.push({ ...base, errorCode: 0, errorMessage: null });
+    } catch (err) {
+      responses.push({ ...base, ...apiErrorOf(err) });
+    }
+  }
+  return responses;
+}
+
 export const alterConfigsHandler: Handler<AlterConfigsRequest, Init<AlterConfigsResponse>> = {
   apiKey: 33,
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {
-    const dup = duplicateResources(request.resources);
-    const responses: Init<AlterConfigsResourceResponse>[] = [];
-    for (const r of request.resources) {
-      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-      if (dup.has(resourceKey(r))) {
-        responses.push({ ...base, errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: 'Each resource must appear at most once.' });
-        continue;
-      }
-      try {
-        await alterResource(ctx, r, request.validateOnly);
-        responses.push({ ...base, errorCode: 0, errorMessage: null });
-      } catch (err) {
-        responses.push({ ...base, ...apiErrorOf(err) });
-      }
-    }
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: 0, responses: await alterEach(request.resources, (r) => alterResource(ctx, r, request.validateOnly)) };
   },
 };

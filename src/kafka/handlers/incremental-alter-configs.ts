@@ -16,12 +16,12 @@
 // other types too.
 
 import type { AlterConfigsResource, IncrementalAlterConfigsRequest } from '../../protocol/kafka/generated/incremental-alter-configs-request.ts';
-import type { AlterConfigsResourceResponse, IncrementalAlterConfigsResponse } from '../../protocol/kafka/generated/incremental-alter-configs-response.ts';
+import type { IncrementalAlterConfigsResponse } from '../../protocol/kafka/generated/incremental-alter-configs-response.ts';
 import type { Init } from '../../protocol/kafka/codec/index.ts';
 import { validateTopicName } from '../../broker/topics.ts';
 import { KAFKA_ERROR } from '../error-codes.ts';
 import { KafkaApiError, RESOURCE_TYPE, apiErrorOf, unsupportedResourceType } from './admin-common.ts';
-import { duplicateResources, refuseBrokerChange, resourceKey } from './alter-configs.ts';
+import { alterEach, refuseBrokerChange } from './alter-configs.ts';
 import { isListTopicConfig } from './describe-configs.ts';
 import type { Handler, RequestContext } from './types.ts';
 
@@ -88,21 +88,6 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, request) {
-    const dup = duplicateResources(request.resources);
-    const responses: Init<AlterConfigsResourceResponse>[] = [];
-    for (const r of request.resources) {
-      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-      if (dup.has(resourceKey(r))) {
-        responses.push({ ...base, errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: 'Each resource must appear at most once.' });
-        continue;
-      }
-      try {
-        await alterResource(ctx, r, request.validateOnly);
-        responses.push({ ...base, errorCode: 0, errorMessage: null });
-      } catch (err) {
-        responses.push({ ...base, ...apiErrorOf(err) });
-      }
-    }
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: 0, responses: await alterEach(request.resources, (r) => alterResource(ctx, r, request.validateOnly)) };
   },
 };
