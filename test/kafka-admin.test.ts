@@ -617,9 +617,12 @@ test('DescribeTopicPartitions: leaders and replicas, pages with a cursor, unknow
   res = await raw.request('DescribeTopicPartitions', 0, { topics: [{ name: 'adm-epoch' }], responsePartitionLimit: 10, cursor: { topicName: 'adm-pages', partitionIndex: 0 } });
   assert.deepEqual(res.topics.map((t: Res) => [t.name, t.errorCode]), [['adm-epoch', 42]]);
 
-  // Every topic (no internal ones), in name order.
+  // Every listed topic in name order: user topics and __consumer_offsets (internal, as Kafka lists it),
+  // never the broker's own metadata log.
   res = await raw.request('DescribeTopicPartitions', 0, { topics: [], responsePartitionLimit: 2000, cursor: null });
   const names = res.topics.map((t: Res) => t.name);
   assert.deepEqual(names, [...names].sort());
-  assert.ok(names.includes('adm-pages') && !names.some((n: string) => n.startsWith('__')));
+  assert.ok(names.includes('adm-pages'));
+  assert.deepEqual(names.filter((n: string) => n.startsWith('__')), ['__consumer_offsets']);
+  assert.equal(res.topics.find((t: Res) => t.name === '__consumer_offsets').isInternal, true);
 });

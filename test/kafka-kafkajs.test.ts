@@ -90,6 +90,19 @@ test('kafkajs produces with keys, headers and null values and consumes them back
   }
 });
 
+test('an every-topic Metadata lists __consumer_offsets as internal and hides the broker metadata log', async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // kafkajs asks for every topic (a null list) when given none.
+    const names = await admin.listTopics();
+    assert.ok(names.includes('__consumer_offsets'), `listed: ${names.join(', ')}`);
+    assert.ok(!names.includes('__diglot_metadata'));
+  } finally {
+    await admin.disconnect();
+  }
+});
+
 test('kafkajs idempotent producer: offsets are dense and nothing is duplicated', async () => {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

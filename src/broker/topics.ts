@@ -105,6 +105,15 @@ export class TopicRegistry {
     return this.#byName.values();
   }
 
+  /**
+   * The topics an "every topic" listing shows: user topics plus
+   * __consumer_offsets, which Kafka lists too (isInternal = true; clients skip
+   * it unless asked). The metadata log stays hidden, like Kafka's __cluster_metadata.
+   */
+  *listed(): IterableIterator<Topic> {
+    for (const topic of this.#byName.values()) if (!topic.internal || topic.name === OFFSETS_TOPIC) yield topic;
+  }
+
   /** The storage log of a partition, created on first use. */
   partitionLog(topic: Topic, partition: number): PartitionLog {
     const existing = this.#logManager.get(topic.name, partition);

@@ -2,8 +2,7 @@
 // describeTopics, which falls back to Metadata without it. Paginated as
 // Kafka's DescribeTopicPartitionsRequestHandler and KRaftMetadataCache:
 // topics are answered in name order from the cursor on (an empty topic list
-// means every topic; Diglot's internal topics are left out of that list, as in
-// Metadata); at most min(responsePartitionLimit, 2000) partitions, at least 1,
+// means every listed topic, as in Metadata: user topics and __consumer_offsets); at most min(responsePartitionLimit, 2000) partitions, at least 1,
 // are returned, and when the limit cuts a topic short (or another topic
 // remains) nextCursor names where to go on. A cursor topic missing from a
 // non-empty topic list, or a negative cursor partition, fails every topic with
@@ -41,7 +40,7 @@ export const describeTopicPartitionsHandler: Handler<DescribeTopicPartitionsRequ
     const all = request.topics.length === 0;
     const names = new Set<string>();
     if (all) {
-      for (const t of broker.topics.list()) if (!t.internal && t.name >= cursorTopic) names.add(t.name);
+      for (const t of broker.topics.listed()) if (t.name >= cursorTopic) names.add(t.name);
     } else {
       for (const t of request.topics) if (t.name >= cursorTopic) names.add(t.name);
     }

@@ -31,7 +31,7 @@ export const metadataHandler: Handler<MetadataRequest, Init<MetadataResponse>> =
     const topics: Init<MetadataResponseTopic>[] = [];
     if (request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0)) {
       // null (v1+) or an empty list at v0 means every topic.
-      for (const topic of broker.topics.list()) if (!topic.internal) topics.push(topicMetadata(ctx, topic));
+      for (const topic of broker.topics.listed()) topics.push(topicMetadata(ctx, topic));
     } else {
       const allowAutoCreate = ctx.apiVersion < 4 || request.allowAutoTopicCreation;
       for (const wanted of request.topics) {
