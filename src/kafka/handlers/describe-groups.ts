@@ -6,9 +6,9 @@ import type { DescribeGroupsRequest } from '../../protocol/kafka/generated/descr
 import type { DescribeGroupsResponse } from '../../protocol/kafka/generated/describe-groups-response.ts';
 import type { Init } from '../../protocol/kafka/codec/index.ts';
 import { kafkaGroupError } from '../error-codes.ts';
+import { AUTHORIZED_OPERATIONS_OMITTED } from './admin-common.ts';
 import type { Handler } from './types.ts';
 
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, Init<DescribeGroupsResponse>> = {
   apiKey: 15,

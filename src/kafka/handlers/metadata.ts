@@ -9,9 +9,9 @@ import { ZERO_UUID, type Init } from '../../protocol/kafka/codec/index.ts';
 import { BrokerError } from '../../broker/errors.ts';
 import { validateTopicName, type Topic } from '../../broker/topics.ts';
 import { KAFKA_ERROR, kafkaError } from '../error-codes.ts';
+import { AUTHORIZED_OPERATIONS_OMITTED } from './admin-common.ts';
 import type { Handler, RequestContext } from './types.ts';
 
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export function topicMetadata(ctx: RequestContext, topic: Topic): Init<MetadataResponseTopic> {
   const nodeId = ctx.listener.nodeId;
