@@ -203,8 +203,8 @@ export class PartitionLog {
       }
       segments.push(segment);
     }
-    // A scanned segment that was cut short but is not last must be sealed once its successors are gone.
-    for (let i = 0; i < segments.length - 1; i++) if (!segments[i]!.sealed) this.#sealAndMarkDirty(segments[i]!);
+    // Only the last segment takes appends; a segment cut short became last when its successors were dropped.
+    for (let i = 0; i < segments.length - 1; i++) assert(segments[i]!.sealed, `${this.name}: segment ${segments[i]!.baseOffset} not sealed`);
     if (segments.length === 0) segments.push(this.#newSegment(Math.max(checkpoint?.logStartOffset ?? 0, 0)));
     this.#segments = segments;
     this.#logStartOffset = Math.min(Math.max(checkpoint?.logStartOffset ?? 0, segments[0]!.baseOffset), this.logEndOffset);
