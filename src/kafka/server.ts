@@ -32,12 +32,44 @@ export interface KafkaListener {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** One read buffer for every connection: onread callbacks copy out synchronously, one at a time. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Moves an accepted socket's handle to a new net.Socket that reads into `buffer`
+ * (net's `onread` option, which net.Server does not offer for accepted sockets).
+ * Falls back to the accepted socket ('data' events) if the handle is not reachable.
+ */
+function adoptWithOnread(accepted: net.Socket, buffer: Buffer, callback: (nread: number, buf: Buffer) => void): net.Socket {
+  const internals = accepted as unknown as { _handle: unknown };
+  const handle = internals._handle;
+  if (handle === null || handle === undefined) return accepted;
+  internals._handle = null;
+  // The husk closes without touching the handle; that also keeps the server's connection count right.
+  accepted.destroy();
+  return new net.Socket({
+    handle,
+    readable: true,
+    writable: true,
+    onread: {
+      buffer,
+      callback: (nread: number, buf: Uint8Array) => {
+        callback(nread, buf as Buffer);
+        return true;
+      },
+    },
+  } as unknown as net.SocketConstructorOpts);
+}
+
 export async function startKafkaListener(options: KafkaListenerOptions): Promise<KafkaListener> {
   const { handlers, apiVersions } = buildHandlerTable(options.extraHandlers);
   const connections = new Set<KafkaConnection>();
   // 1 MiB slabs (the default max.partition.fetch.bytes), up to 64 MiB kept free.
   const pool = new BufferPool(1 << 20, 64);
-  const server = net.createServer();
+  // pauseOnConnect: the accepted socket must not start reading before its
+  // handle moves to a socket that reads into one reused buffer (see adoptWithOnread).
+  const server = net.createServer({ pauseOnConnect: true });
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host, port: options.port }, () => {
@@ -48,8 +80,10 @@ export async function startKafkaListener(options: KafkaListenerOptions): Promise
   const bound = server.address() as net.AddressInfo;
   const listener = { nodeId: options.nodeId, advertisedHost: options.advertisedHost, advertisedPort: options.advertisedPort ?? bound.port };
   const log = options.logger;
-  server.on('connection', (socket) => {
-    const connection = new KafkaConnection(socket, {
+  server.on('connection', (accepted) => {
+    let connection: KafkaConnection | null = null;
+    const socket = adoptWithOnread(accepted, readBuffer, (nread, buf) => connection?.onRead(nread, buf));
+    connection = new KafkaConnection(socket, {
       broker: options.broker,
       listener,
       handlers,
@@ -62,6 +96,7 @@ export async function startKafkaListener(options: KafkaListenerOptions): Promise
       onClose: (c) => connections.delete(c),
     });
     connections.add(connection);
+    socket.resume();
   });
   server.on('error', (err) => log.error({ err }, 'kafka listener error'));
   return {
