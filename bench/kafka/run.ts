@@ -165,7 +165,8 @@ class ProcSampler {
       cpu !== undefined && host0 !== undefined && host1 !== undefined && mine0 !== undefined && mine1 !== undefined
         ? Math.max(0, host1 - host0 - cpu - (mine1 - mine0))
         : undefined;
-    return { value, usage: { cpuSeconds: cpu, otherCpuSeconds: other, wallSeconds: wall, peakRssMiB: this.#windowPeakKb / 1024 } };
+    const tool = mine0 !== undefined && mine1 !== undefined ? mine1 - mine0 : undefined;
+    return { value, usage: { cpuSeconds: cpu, otherCpuSeconds: other, toolCpuSeconds: tool, wallSeconds: wall, peakRssMiB: this.#windowPeakKb / 1024 } };
   }
   hwmMiB(): number | undefined {
     const kb = statusKb(this.pid, 'VmHWM');
@@ -184,6 +185,8 @@ interface Usage {
    * the machine, kernel threads): a noise indicator, ideally near 0.
    */
   otherCpuSeconds: number | undefined;
+  /** CPU seconds of the perf tool's JVM (and this script) over the step: how busy the client side was. */
+  toolCpuSeconds: number | undefined;
   /** Wall time of the step, tool JVM start included. */
   wallSeconds: number;
   peakRssMiB: number;
@@ -548,6 +551,7 @@ function rows(kafka: BrokerResult | undefined, diglot: BrokerResult | undefined)
   const P99 = { kind: 'max', value: 1.0 } as const;
   const ms = (x: number) => fmt(x, 0);
   const NOISE = 'noise; ideally ~0';
+  const TOOL = 'client side (JVM + bench)';
   const ms2 = (x: number) => fmt(x, 2);
 
   for (const [section, f] of [
@@ -567,6 +571,7 @@ function rows(kafka: BrokerResult | undefined, diglot: BrokerResult | undefined)
       return cpu !== undefined && n ? (cpu * 1e6) / n : undefined;
     });
     add({ section, metric: 'broker peak RSS MiB', format: (x) => fmt(x, 0) }, (r) => usage(r, f, (u) => u.peakRssMiB));
+    add({ section, metric: 'perf tool CPU s', format: (x) => fmt(x, 1), note: TOOL }, (r) => usage(r, f, (u) => u.toolCpuSeconds));
     add({ section, metric: 'other processes CPU s', format: (x) => fmt(x, 1), note: NOISE }, (r) => usage(r, f, (u) => u.otherCpuSeconds));
   }
   const c = (r: BrokerResult) => r.consume;
@@ -578,6 +583,7 @@ function rows(kafka: BrokerResult | undefined, diglot: BrokerResult | undefined)
   add({ section, metric: 'records read', format: fmtInt }, (r) => pick(r, c, (x) => x.records));
   add({ section, metric: 'broker CPU s', format: (x) => fmt(x, 1) }, (r) => usage(r, c, (u) => u.cpuSeconds));
   add({ section, metric: 'broker peak RSS MiB', format: (x) => fmt(x, 0) }, (r) => usage(r, c, (u) => u.peakRssMiB));
+  add({ section, metric: 'perf tool CPU s', format: (x) => fmt(x, 1), note: TOOL }, (r) => usage(r, c, (u) => u.toolCpuSeconds));
   add({ section, metric: 'other processes CPU s', format: (x) => fmt(x, 1), note: NOISE }, (r) => usage(r, c, (u) => u.otherCpuSeconds));
   const e = (r: BrokerResult) => r.e2e;
   const e2e = 'end-to-end acks=1';
