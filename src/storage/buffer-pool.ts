@@ -29,7 +29,10 @@ export class BufferPool {
     return Buffer.allocUnsafeSlow(this.slabBytes);
   }
 
-  /** Returns a slab from take(); anything else is ignored. The caller must hold no view of it any more. */
+  /**
+   * Returns a slab from take() (a whole slab-sized buffer; views and other sizes
+   * are ignored). The caller must hold no view of it any more.
+   */
   give(buffer: Buffer): void {
     if (buffer.length !== this.slabBytes || buffer.byteOffset !== 0 || this.#free.length >= this.#freeMax) return;
     this.#free.push(buffer);
