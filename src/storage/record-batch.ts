@@ -158,7 +158,7 @@ export function stampLogAppendTime(buf: Buffer, pos: number, size: number, nowMs
  * Reads a zig-zag varint (Kafka varint / varlong up to 2^53) at `state.pos`, advancing it.
  * Returns NaN when the buffer ends first.
  */
-function readVarlong(buf: Uint8Array, state: { pos: number }, end: number): number {
+export function readVarlong(buf: Uint8Array, state: { pos: number }, end: number): number {
   let value = 0;
   let multiplier = 1;
   for (let i = 0; i < 10; i++) {

@@ -20,6 +20,7 @@ import {
   readInt16,
   readInt32,
   readInt64,
+  readVarlong,
   writeInt32,
   writeInt64,
 } from './record-batch.ts';
@@ -165,16 +166,9 @@ class Cursor {
     this.end = end;
   }
   varlong(): number {
-    let value = 0;
-    let multiplier = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw corrupt('varint past the end of the batch');
-      const b = this.buf[this.pos++]!;
-      value += (b & 0x7f) * multiplier;
-      if ((b & 0x80) === 0) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
-      multiplier *= 128;
-    }
-    throw corrupt('varint longer than 10 bytes');
+    const value = readVarlong(this.buf, this, this.end);
+    if (Number.isNaN(value)) throw corrupt('varint past the end of the batch or longer than 10 bytes');
+    return value;
   }
   bytes(): Buffer | null {
     const length = this.varlong();
