@@ -17,6 +17,7 @@ import { encodeApiVersionsResponse } from '../protocol/kafka/generated/api-versi
 import type { Logger } from '../logger.ts';
 import type { Broker } from '../broker/broker.ts';
 import type { BufferPool } from '../storage/buffer-pool.ts';
+import { FrameReader } from '../net/frame-reader.ts';
 import { KAFKA_ERROR } from './error-codes.ts';
 import { NO_RESPONSE, type Handler, type KafkaServices, type ListenerInfo, type RequestContext } from './handlers/types.ts';
 
@@ -55,17 +56,12 @@ const WRITE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
 function runAll(fns: ReadonlyArray<() => void>): void {
   for (const fn of fns) fn();
 }
-const EMPTY_FRAME = Buffer.alloc(0);
-/** onRead copies frames at least this large into pooled slabs (smaller ones come from Node's 8 KiB pool or are short-lived). */
-const POOLED_FRAME_BYTES_MIN = 4096;
 
 export class KafkaConnection {
   readonly socket: Socket;
   readonly remote: string;
   readonly #options: ConnectionOptions;
   readonly #log: Logger;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
   #slots: Slot[] = [];
   #slotsHead = 0;
   #inFlight = 0;
@@ -73,14 +69,7 @@ export class KafkaConnection {
   #closed = false;
   #stopped = false;
   #loggedBadInput = false;
-  /** The pooled slab holding the frame being dispatched, if any. */
-  #frameSlab: Buffer | null = null;
-  // onRead assembly state: the size prefix so far, the frame being filled and its slab.
-  readonly #header = Buffer.alloc(4);
-  #headerFill = 0;
-  #assembling: Buffer | null = null;
-  #assemblingSlab: Buffer | null = null;
-  #assembled = 0;
+  readonly #frames: FrameReader;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -88,12 +77,19 @@ export class KafkaConnection {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.#log = options.logger.child({ remote: this.remote });
     socket.setNoDelay(true);
+    this.#frames = new FrameReader({
+      frameBytesMax: options.frameBytesMax,
+      pool: options.pool,
+      onFrame: (frame, slab) => this.#dispatch(frame, slab),
+      onBadSize: (size) => this.#badInput('frame size out of range', { size, frameBytesMax: options.frameBytesMax }),
+    });
     // A socket created with `onread` never emits 'data'; one without does (tests, fallback).
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#maybeResume());
     socket.on('error', (err) => this.#log.debug({ err }, 'socket error'));
     socket.on('close', () => {
       this.#closed = true;
+      this.#frames.stop();
       options.onClose(this);
     });
   }
@@ -106,6 +102,7 @@ export class KafkaConnection {
   close(reason?: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#frames.stop();
     if (reason !== undefined) this.#log.debug({ reason }, 'closing connection');
     this.socket.destroy();
   }
@@ -126,57 +123,16 @@ export class KafkaConnection {
     this.close();
   }
 
-  /**
-   * Reads delivered into a buffer the socket reuses (net `onread`): bytes are
-   * copied out at once — frames of 4 KiB and more into pooled slabs — so no
-   * per-read ArrayBuffer is allocated. Those were, with one 64 KiB buffer per
-   * read, the main source of V8 Mark-Compacts under produce load.
-   */
+  /** Reads delivered into the listener's shared buffer (net `onread`); see FrameReader. */
   onRead(nread: number, buf: Buffer): void {
-    if (this.#closed || nread <= 0) return;
-    let pos = 0;
-    while (pos < nread && !this.#closed) {
-      if (this.#assembling === null) {
-        let size: number;
-        if (this.#headerFill === 0 && nread - pos >= 4) {
-          size = buf.readInt32BE(pos);
-          pos += 4;
-        } else {
-          const n = Math.min(4 - this.#headerFill, nread - pos);
-          buf.copy(this.#header, this.#headerFill, pos, pos + n);
-          this.#headerFill += n;
-          pos += n;
-          if (this.#headerFill < 4) break;
-          this.#headerFill = 0;
-          size = this.#header.readInt32BE(0);
-        }
-        if (size < 0 || size > this.#options.frameBytesMax) {
-          this.#badInput('frame size out of range', { size, frameBytesMax: this.#options.frameBytesMax });
-          return;
-        }
-        const pool = this.#options.pool;
-        if (size >= POOLED_FRAME_BYTES_MIN && size <= pool.slabBytes) {
-          const slab = pool.take(size);
-          this.#assemblingSlab = slab;
-          this.#assembling = slab.subarray(0, size);
-        } else {
-          this.#assembling = size === 0 ? EMPTY_FRAME : Buffer.allocUnsafe(size);
-        }
-        this.#assembled = 0;
-      }
-      const frame = this.#assembling;
-      const n = Math.min(frame.length - this.#assembled, nread - pos);
-      buf.copy(frame, this.#assembled, pos, pos + n);
-      this.#assembled += n;
-      pos += n;
-      if (this.#assembled === frame.length) {
-        this.#frameSlab = this.#assemblingSlab;
-        this.#assembling = null;
-        this.#assemblingSlab = null;
-        this.#dispatch(frame);
-        this.#frameSlab = null;
-      }
-    }
+    if (this.#closed) return;
+    this.#frames.onRead(nread, buf);
+    this.#pauseIfBusy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#frames.onData(chunk);
     this.#pauseIfBusy();
   }
 
@@ -187,72 +143,7 @@ export class KafkaConnection {
     }
   }
 
-  #onData(chunk: Buffer): void {
-    if (this.#closed) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (!this.#closed && this.#buffered >= 4) {
-      const size = this.#peekInt32();
-      if (size < 0 || size > this.#options.frameBytesMax) {
-        this.#badInput('frame size out of range', { size, frameBytesMax: this.#options.frameBytesMax });
-        return;
-      }
-      if (this.#buffered < 4 + size) break;
-      this.#skip(4);
-      const frame = this.#take(size);
-      this.#dispatch(frame);
-      this.#frameSlab = null;
-    }
-    this.#pauseIfBusy();
-  }
-
-  #peekInt32(): number {
-    const first = this.#chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const tmp = Buffer.allocUnsafe(4);
-    let filled = 0;
-    for (const c of this.#chunks) {
-      const n = Math.min(4 - filled, c.length);
-      c.copy(tmp, filled, 0, n);
-      filled += n;
-      if (filled === 4) break;
-    }
-    return tmp.readInt32BE(0);
-  }
-
-  #skip(n: number): void {
-    this.#take(n);
-  }
-
-  /** The next n bytes: a view when they sit in one chunk, else one copy. */
-  #take(n: number): Buffer {
-    if (n === 0) return EMPTY_FRAME;
-    this.#buffered -= n;
-    const first = this.#chunks[0]!;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return out;
-    }
-    // A frame spread over several reads is copied once, into a pooled slab when it fits;
-    // #dispatch gives the slab back once the response is written.
-    const slab = this.#options.pool.take(n);
-    if (slab.length === this.#options.pool.slabBytes) this.#frameSlab = slab;
-    const out = slab.subarray(0, n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.#chunks[0]!;
-      const take = Math.min(n - filled, c.length);
-      c.copy(out, filled, 0, take);
-      filled += take;
-      if (take === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(take);
-    }
-    return out;
-  }
-
-  #dispatch(frame: Buffer): void {
+  #dispatch(frame: Buffer, frameSlab: Buffer | null): void {
     if (frame.length < 8) {
       this.#badInput('request shorter than a header', { bytes: frame.length });
       return;
@@ -296,7 +187,6 @@ export class KafkaConnection {
       return;
     }
     const slot: Slot = { correlationId, apiKey, apiVersion, body: null, bodyLength: 0, noResponse: false, done: false, afterWrite: null };
-    const frameSlab = this.#frameSlab;
     const pool = this.#options.pool;
     // Staged appends may still point into the frame: it goes back only after the
     // response is written, and #writeReady commits staged appends before that.

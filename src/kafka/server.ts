@@ -3,6 +3,7 @@
 // (long polls are woken), then closes the connections.
 
 import net from 'node:net';
+import { adoptWithOnread } from '../net/frame-reader.ts';
 import type { Broker } from '../broker/broker.ts';
 import type { Logger } from '../logger.ts';
 import { BufferPool } from '../storage/buffer-pool.ts';
@@ -34,32 +35,6 @@ export interface KafkaListener {
 
 /** One read buffer for every connection: onread callbacks copy out synchronously, one at a time. */
 const READ_BUFFER_BYTES = 256 * 1024;
-
-/**
- * Moves an accepted socket's handle to a new net.Socket that reads into `buffer`
- * (net's `onread` option, which net.Server does not offer for accepted sockets).
- * Falls back to the accepted socket ('data' events) if the handle is not reachable.
- */
-function adoptWithOnread(accepted: net.Socket, buffer: Buffer, callback: (nread: number, buf: Buffer) => void): net.Socket {
-  const internals = accepted as unknown as { _handle: unknown };
-  const handle = internals._handle;
-  if (handle === null || handle === undefined) return accepted;
-  internals._handle = null;
-  // The husk closes without touching the handle; that also keeps the server's connection count right.
-  accepted.destroy();
-  return new net.Socket({
-    handle,
-    readable: true,
-    writable: true,
-    onread: {
-      buffer,
-      callback: (nread: number, buf: Uint8Array) => {
-        callback(nread, buf as Buffer);
-        return true;
-      },
-    },
-  } as unknown as net.SocketConstructorOpts);
-}
 
 export async function startKafkaListener(options: KafkaListenerOptions): Promise<KafkaListener> {
   const { handlers, apiVersions } = buildHandlerTable(options.extraHandlers);
