@@ -11,6 +11,7 @@ import { Health, type Phase } from './admin/health.ts';
 import { BrokerMetrics, type StorageView } from './admin/metrics.ts';
 import { Broker } from './broker/broker.ts';
 import { startKafkaListener, type KafkaListener } from './kafka/server.ts';
+import { startRocketmqListener, type RocketmqListener } from './rocketmq/server.ts';
 import { LogManager } from './storage/log-manager.ts';
 import { storageConfig, type Config } from './config/index.ts';
 import type { Logger } from './logger.ts';
@@ -79,10 +80,6 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     { address: admin.address.host, port: admin.address.port, url: admin.address.url },
     `admin HTTP listening on ${admin.address.url}`,
   );
-  log.child({ component: 'rocketmq' }).info(
-    { host: config.host, port: config.rocketmqPort, advertisedHost },
-    `rocketmq listener not served yet (comes in a later issue); port ${config.rocketmqPort} is reserved for it and left unbound`,
-  );
 
   const dataDir = resolve(config.dataDir);
   const observer: StorageObserver = {
@@ -115,6 +112,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   health.storageRecovered();
   // The Kafka and RocketMQ listeners will bind here; until then admin is the only one.
   let kafka: KafkaListener | null = null;
+  let rocketmq: RocketmqListener | null = null;
   let closeBroker = (): void => {};
   if (storage instanceof LogManager) {
     try {
@@ -137,7 +135,25 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         logger: kafkaLog,
       });
       kafkaLog.info({ address: kafka.address.host, port: kafka.address.port, advertisedHost }, `kafka listener on ${kafka.address.host}:${kafka.address.port}`);
+      const rocketmqLog = log.child({ component: 'rocketmq' });
+      rocketmq = await startRocketmqListener({
+        broker,
+        host: config.host,
+        port: config.rocketmqPort,
+        advertisedHost,
+        brokerName: config.rocketmqBrokerName,
+        clusterName: config.rocketmqClusterName,
+        frameBytesMax: config.rocketmqFrameBytesMax,
+        defaultQueues: config.rocketmqDefaultQueues,
+        maxReconsumeTimes: config.rocketmqMaxReconsumeTimes,
+        logger: rocketmqLog,
+      });
+      rocketmqLog.info(
+        { address: rocketmq.address.host, port: rocketmq.address.port, advertisedHost, advertisedAddress: rocketmq.advertisedAddress },
+        `rocketmq listener on ${rocketmq.address.host}:${rocketmq.address.port} (name server and broker)`,
+      );
     } catch (err) {
+      await kafka?.close().catch(() => {});
       await storage.close().catch(() => {});
       await admin.close().catch(() => {});
       throw err;
@@ -157,7 +173,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     serverLog.info('shutting down: readiness withdrawn');
     try {
       // Stop accepting, answer what is in flight, then close connections.
-      if (kafka !== null) await kafka.close();
+      await Promise.all([kafka?.close(), rocketmq?.close()]);
       closeBroker();
       await storage.close();
       storageLog.info('storage closed: flushed, fsynced, checkpointed');

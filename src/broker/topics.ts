@@ -17,6 +17,11 @@ export interface Topic {
   /** Config overrides only; defaults come from the broker. */
   readonly configs: Map<string, string>;
   readonly internal: boolean;
+  /**
+   * Small number given at creation, never reused (-1 for internal topics):
+   * RocketMQ message ids pack it (rocketmq message-id.ts) to find the topic again.
+   */
+  readonly ordinal: number;
 }
 
 interface TopicRecord {
@@ -24,6 +29,8 @@ interface TopicRecord {
   id: string;
   partitions: number;
   configs: Record<string, string>;
+  /** Absent in records written before ordinals existed: those get one in replay order. */
+  ordinal?: number;
 }
 
 /** Kafka's legal topic characters, plus RocketMQ's `%` and `|` (retry and DLQ topics). */
@@ -40,6 +47,9 @@ export function validateTopicName(name: string): void {
 export class TopicRegistry {
   readonly #byName = new Map<string, Topic>();
   readonly #byId = new Map<string, Topic>();
+  /** By ordinal modulo 2^16 (what a message id holds); the newest topic wins. */
+  readonly #byOrdinal16 = new Map<number, Topic>();
+  #nextOrdinal = 0;
   readonly #logManager: LogManager;
   readonly #meta: InternalLog;
   /** Serialises metadata changes: each is validated against the state the previous one left. */
@@ -69,7 +79,7 @@ export class TopicRegistry {
 
   #registerInternal(name: string): void {
     if (this.#byName.has(name)) return;
-    const topic: Topic = { name, id: randomUUID(), partitions: 1, configs: new Map(), internal: true };
+    const topic: Topic = { name, id: randomUUID(), partitions: 1, configs: new Map(), internal: true, ordinal: -1 };
     this.#byName.set(name, topic);
     this.#byId.set(topic.id, topic);
   }
@@ -88,9 +98,12 @@ export class TopicRegistry {
     }
     if (value === null) return; // deleted
     const r = value as TopicRecord;
-    const topic: Topic = { name: r.name, id: r.id, partitions: r.partitions, configs: new Map(Object.entries(r.configs)), internal: false };
+    const ordinal = r.ordinal ?? existing?.ordinal ?? this.#nextOrdinal;
+    this.#nextOrdinal = Math.max(this.#nextOrdinal, ordinal + 1);
+    const topic: Topic = { name: r.name, id: r.id, partitions: r.partitions, configs: new Map(Object.entries(r.configs)), internal: false, ordinal };
     this.#byName.set(name, topic);
     this.#byId.set(topic.id, topic);
+    this.#byOrdinal16.set(ordinal & 0xffff, topic);
   }
 
   get(name: string): Topic | undefined {
@@ -99,6 +112,12 @@ export class TopicRegistry {
 
   byId(id: string): Topic | undefined {
     return this.#byId.get(id);
+  }
+
+  /** The live topic whose ordinal is `ordinal16` modulo 2^16, if any. */
+  byOrdinal16(ordinal16: number): Topic | undefined {
+    const topic = this.#byOrdinal16.get(ordinal16 & 0xffff);
+    return topic !== undefined && this.#byName.get(topic.name) === topic ? topic : undefined;
   }
 
   list(): IterableIterator<Topic> {
@@ -141,8 +160,8 @@ export class TopicRegistry {
         const v = validateTopicConfig(key, value);
         if (v !== null) clean[key] = v;
       }
-      const record: TopicRecord = { name, id: randomUUID(), partitions, configs: clean };
-      if (validateOnly) return { ...record, configs: new Map(Object.entries(clean)), internal: false };
+      const record: TopicRecord = { name, id: randomUUID(), partitions, configs: clean, ordinal: this.#nextOrdinal };
+      if (validateOnly) return { ...record, configs: new Map(Object.entries(clean)), internal: false, ordinal: -1 };
       await this.#meta.append([{ key: `topic:${name}`, value: record }]);
       this.#apply(`topic:${name}`, record);
       const topic = this.#byName.get(name)!;
@@ -172,7 +191,7 @@ export class TopicRegistry {
         throw new BrokerError('INVALID_PARTITIONS', `topic ${name} has ${topic.partitions} partitions; the new count must be larger and at most ${PARTITIONS_MAX}, got ${count}`);
       }
       if (validateOnly) return;
-      const record: TopicRecord = { name, id: topic.id, partitions: count, configs: Object.fromEntries(topic.configs) };
+      const record: TopicRecord = { name, id: topic.id, partitions: count, configs: Object.fromEntries(topic.configs), ordinal: topic.ordinal };
       await this.#meta.append([{ key: `topic:${name}`, value: record }]);
       this.#apply(`topic:${name}`, record);
       const updated = this.#byName.get(name)!;
@@ -196,7 +215,7 @@ export class TopicRegistry {
         else next.set(key, v);
       }
       if (options.validateOnly === true) return;
-      const record: TopicRecord = { name, id: topic.id, partitions: topic.partitions, configs: Object.fromEntries(next) };
+      const record: TopicRecord = { name, id: topic.id, partitions: topic.partitions, configs: Object.fromEntries(next), ordinal: topic.ordinal };
       await this.#meta.append([{ key: `topic:${name}`, value: record }]);
       this.#apply(`topic:${name}`, record);
       this.#applyLogConfig(this.#byName.get(name)!);

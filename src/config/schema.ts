@@ -58,6 +58,39 @@ export const ConfigSchema = Type.Object(
       description: 'Largest Kafka request frame; bigger ones close the connection (Kafka socket.request.max.bytes)',
     }),
 
+    rocketmqFrameBytesMax: Type.Integer({
+      minimum: 1024,
+      maximum: 2 ** 31 - 1,
+      default: 16_777_216,
+      description: 'Largest RocketMQ remoting frame; bigger ones close the connection (RocketMQ com.rocketmq.remoting.frameMaxLength)',
+    }),
+    rocketmqBrokerName: Type.String({
+      minLength: 1,
+      maxLength: 127,
+      pattern: '^[a-zA-Z0-9_-]+$',
+      default: 'broker-a',
+      description: 'Broker name in RocketMQ routes and cluster info (RocketMQ brokerName)',
+    }),
+    rocketmqClusterName: Type.String({
+      minLength: 1,
+      maxLength: 127,
+      pattern: '^[a-zA-Z0-9_-]+$',
+      default: 'DefaultCluster',
+      description: 'Cluster name in RocketMQ cluster info and the CLUSTER property (RocketMQ brokerClusterName)',
+    }),
+    rocketmqDefaultQueues: Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      default: 8,
+      description: 'Queues of the TBW102 route RocketMQ producers auto-create topics from (a send asks for at most this many)',
+    }),
+    rocketmqMaxReconsumeTimes: Type.Integer({
+      minimum: 0,
+      maximum: 10_000,
+      default: 16,
+      description: 'Deliveries to a RocketMQ consumer group before a failed message goes to %DLQ%<group> (RocketMQ retryMaxTimes)',
+    }),
+
     // Storage: 1:1 with LogManagerConfig (src/storage/types.ts), same defaults,
     // ranges no wider than what LogManager accepts (so bad values exit 2, not 1).
     segmentBytesMax: Type.Integer({

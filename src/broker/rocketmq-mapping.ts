@@ -1,0 +1,70 @@
+// One log, two protocols (DESIGN.md §2): how a RocketMQ message is stored as a
+// Kafka record and read back. Body ↔ value, KEYS ↔ key, every other property
+// (TAGS, UNIQ_KEY, user properties) ↔ a header, born timestamp ↔ timestamp.
+// RocketMQ fields a Kafka record has no place for travel in headers named
+// `__rmq.*`, written only when not the default, and never shown to RocketMQ
+// consumers as properties.
+
+import type { DecodedRecord, RecordHeader, RecordInput } from '../storage/records.ts';
+
+export const KEYS_PROPERTY = 'KEYS';
+/** Header prefix of RocketMQ fields without a Kafka equivalent. */
+export const INTERNAL_HEADER_PREFIX = '__rmq.';
+export const FLAG_HEADER = '__rmq.flag';
+export const RECONSUME_TIMES_HEADER = '__rmq.reconsumeTimes';
+
+export interface RocketmqMessage {
+  body: Buffer;
+  /** Properties in their original order (KEYS included). */
+  properties: ReadonlyArray<readonly [string, string]>;
+  /** User flag (Message.flag). */
+  flag: number;
+  bornTimestampMs: number;
+  reconsumeTimes: number;
+}
+
+export function toRecord(message: RocketmqMessage): RecordInput {
+  let key: Buffer | null = null;
+  const headers: RecordHeader[] = [];
+  for (const [name, value] of message.properties) {
+    if (name === KEYS_PROPERTY) key = Buffer.from(value, 'utf8');
+    else headers.push({ key: name, value: Buffer.from(value, 'utf8') });
+  }
+  if (message.flag !== 0) headers.push({ key: FLAG_HEADER, value: Buffer.from(String(message.flag)) });
+  if (message.reconsumeTimes !== 0) headers.push({ key: RECONSUME_TIMES_HEADER, value: Buffer.from(String(message.reconsumeTimes)) });
+  return { key, value: message.body, headers, timestampMs: message.bornTimestampMs };
+}
+
+export interface RecordAsMessage {
+  body: Buffer;
+  /** KEYS (from the record key) first, then the headers as properties. */
+  properties: Array<[string, string]>;
+  flag: number;
+  reconsumeTimes: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function fromRecord(record: DecodedRecord): RecordAsMessage {
+  const properties: Array<[string, string]> = [];
+  let flag = 0;
+  let reconsumeTimes = 0;
+  if (record.key !== null && record.key.length > 0) properties.push([KEYS_PROPERTY, record.key.toString('utf8')]);
+  for (const h of record.headers) {
+    if (h.key.startsWith(INTERNAL_HEADER_PREFIX)) {
+      const n = h.value === null ? 0 : Number(h.value.toString('latin1'));
+      if (h.key === FLAG_HEADER && Number.isInteger(n)) flag = n | 0;
+      else if (h.key === RECONSUME_TIMES_HEADER && Number.isInteger(n)) reconsumeTimes = n | 0;
+      continue;
+    }
+    properties.push([h.key, h.value === null ? '' : h.value.toString('utf8')]);
+  }
+  return { body: record.value ?? EMPTY, properties, flag, reconsumeTimes };
+}
+
+/** A record's property value by name without building the whole map (filters, lookups). */
+export function recordProperty(record: DecodedRecord, name: string): string | undefined {
+  if (name === KEYS_PROPERTY) return record.key === null ? undefined : record.key.toString('utf8');
+  for (const h of record.headers) if (h.key === name) return h.value === null ? '' : h.value.toString('utf8');
+  return undefined;
+}

@@ -1,0 +1,258 @@
+// One RocketMQ remoting connection (rocketmq-remoting.md §1): size-prefixed
+// frames (shared FrameReader), requests handled as they arrive and answered
+// as soon as each is ready — out of order, which long-polled pulls need —
+// matched by `opaque`. Oneway requests get no answer. The broker also sends
+// requests to the client on this connection (NOTIFY_CONSUMER_IDS_CHANGED).
+//
+// Bad input: an undecodable frame or one over the frame cap closes this
+// connection only (as a Java server does); an unknown request code gets
+// REQUEST_CODE_NOT_SUPPORTED; a missing required header field gets
+// SYSTEM_ERROR with "the custom field <x> is null", like the Java broker.
+
+import type { Socket } from 'node:net';
+import type { Logger } from '../logger.ts';
+import type { BufferPool } from '../storage/buffer-pool.ts';
+import { FrameReader } from '../net/frame-reader.ts';
+import {
+  decodeCommand,
+  encodeCommand,
+  FLAG_ONEWAY,
+  FLAG_RESPONSE,
+  isOneway,
+  isResponse,
+  RemotingDecodeError,
+  ResponseCode,
+  type RemotingCommand,
+} from '../protocol/rocketmq/index.ts';
+import type { ClientChannel } from './clients.ts';
+import type { RocketmqState } from './state.ts';
+import { HeaderError, NO_REPLY, type Reply, type RequestContext, type RocketmqHandler } from './handlers/types.ts';
+import { SubscriptionParseError } from './subscription.ts';
+
+export interface RocketmqConnectionOptions {
+  state: RocketmqState;
+  handlers: ReadonlyMap<number, RocketmqHandler>;
+  logger: Logger;
+  frameBytesMax: number;
+  /** Requests in progress (held pulls included) before reading pauses. */
+  inFlightMax: number;
+  pool: BufferPool;
+  onClose: (connection: RocketmqConnection) => void;
+}
+
+const WRITE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
+/** Broker→client requests awaiting an answer (GET_CONSUMER_RUNNING_INFO relays); bounded. */
+const PENDING_REQUESTS_MAX = 1024;
+
+export class RocketmqConnection implements ClientChannel {
+  readonly socket: Socket;
+  readonly remote: string;
+  readonly #options: RocketmqConnectionOptions;
+  readonly #log: Logger;
+  readonly #frames: FrameReader;
+  readonly #pending = new Map<number, { resolve: (c: RemotingCommand) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  #nextOpaque = 1;
+  #inFlight = 0;
+  #paused = false;
+  #closed = false;
+  #stopped = false;
+  #loggedBadInput = false;
+
+  constructor(socket: Socket, options: RocketmqConnectionOptions) {
+    this.socket = socket;
+    this.#options = options;
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#log = options.logger.child({ remote: this.remote });
+    socket.setNoDelay(true);
+    this.#frames = new FrameReader({
+      frameBytesMax: options.frameBytesMax,
+      pool: options.pool,
+      onFrame: (frame, slab) => this.#dispatch(frame, slab),
+      onBadSize: (size) => this.#badInput('frame size out of range', { size, frameBytesMax: options.frameBytesMax }),
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#closed) return;
+      this.#frames.onData(chunk);
+      this.#pauseIfBusy();
+    });
+    socket.on('drain', () => this.#maybeResume());
+    socket.on('error', (err) => this.#log.debug({ err }, 'socket error'));
+    socket.on('close', () => this.#onClosed());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  onRead(nread: number, buf: Buffer): void {
+    if (this.#closed) return;
+    this.#frames.onRead(nread, buf);
+    this.#pauseIfBusy();
+  }
+
+  close(reason?: string): void {
+    if (this.#closed) return;
+    if (reason !== undefined) this.#log.debug({ reason }, 'closing connection');
+    this.#onClosed();
+    this.socket.destroy();
+  }
+
+  #onClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#frames.stop();
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('connection closed'));
+    }
+    this.#pending.clear();
+    this.#options.state.clients.channelClosed(this);
+    this.#options.onClose(this);
+  }
+
+  stopReading(): void {
+    this.#stopped = true;
+    this.socket.pause();
+    this.#paused = true;
+  }
+
+  #badInput(reason: string, details?: object): void {
+    if (!this.#loggedBadInput) {
+      this.#loggedBadInput = true;
+      this.#log.warn({ reason, ...details }, 'closing connection after bad input');
+    }
+    this.close();
+  }
+
+  #pauseIfBusy(): void {
+    if (this.#inFlight >= this.#options.inFlightMax && !this.#paused) {
+      this.socket.pause();
+      this.#paused = true;
+    }
+  }
+
+  #maybeResume(): void {
+    if (!this.#paused || this.#closed || this.#stopped) return;
+    if (this.#inFlight < this.#options.inFlightMax && this.socket.writableLength < WRITE_BUFFER_HIGH_BYTES) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+  }
+
+  #dispatch(frame: Buffer, slab: Buffer | null): void {
+    let command: RemotingCommand;
+    try {
+      command = decodeCommand(frame);
+    } catch (err) {
+      if (!(err instanceof RemotingDecodeError)) throw err;
+      if (slab !== null) this.#options.pool.give(slab);
+      this.#badInput('undecodable frame', { err: err.message });
+      return;
+    }
+    if (isResponse(command)) {
+      if (slab !== null) this.#options.pool.give(slab);
+      const pending = this.#pending.get(command.opaque);
+      if (pending !== undefined) {
+        this.#pending.delete(command.opaque);
+        clearTimeout(pending.timer);
+        pending.resolve(command);
+      }
+      return;
+    }
+    const oneway = isOneway(command);
+    const handler = this.#options.handlers.get(command.code);
+    if (handler === undefined) {
+      if (slab !== null) this.#options.pool.give(slab);
+      if (!oneway) this.#write(command, { code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED, remark: ` request type ${command.code} not supported` });
+      return;
+    }
+    this.#inFlight++;
+    const ctx: RequestContext = { state: this.#options.state, connection: this, logger: this.#log };
+    const finish = (reply: Reply | typeof NO_REPLY): void => {
+      this.#inFlight--;
+      if (!oneway && reply !== NO_REPLY) this.#write(command, reply);
+      // Nothing points into the frame any more: the handler copied what it stores.
+      if (slab !== null) this.#options.pool.give(slab);
+      this.#maybeResume();
+    };
+    const fail = (err: unknown): void => finish(this.#errorReply(err, command));
+    let result;
+    try {
+      result = handler.handle(ctx, command);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (result instanceof Promise) result.then(finish, fail);
+    else finish(result);
+  }
+
+  #errorReply(err: unknown, command: RemotingCommand): Reply {
+    if (err instanceof HeaderError) return { code: ResponseCode.SYSTEM_ERROR, remark: err.message };
+    if (err instanceof SubscriptionParseError) return { code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: err.message };
+    this.#log.error({ err, code: command.code }, 'rocketmq request handler failed');
+    return { code: ResponseCode.SYSTEM_ERROR, remark: `request ${command.code} failed: ${(err as Error)?.message ?? String(err)}` };
+  }
+
+  #write(request: RemotingCommand, reply: Reply): void {
+    if (this.#closed) return;
+    // A send is answered only once its bytes reached the page cache.
+    this.#options.state.broker.commitStaged();
+    const body = reply.body === undefined || reply.body === null ? null : Buffer.isBuffer(reply.body) ? reply.body : null;
+    const chunks = reply.body !== undefined && reply.body !== null && !Buffer.isBuffer(reply.body) ? (reply.body as readonly Buffer[]) : null;
+    let bodyBytes = 0;
+    if (chunks !== null) for (const c of chunks) bodyBytes += c.length;
+    const parts = encodeCommand({
+      code: reply.code,
+      opaque: request.opaque,
+      flag: FLAG_RESPONSE,
+      remark: reply.remark ?? null,
+      extFields: reply.extFields ?? null,
+      body,
+    });
+    if (chunks !== null) {
+      // encodeCommand sized the frame without the chunks: patch the length prefix.
+      parts[0]!.writeInt32BE(parts[0]!.readInt32BE(0) + bodyBytes, 0);
+    }
+    const socket = this.socket;
+    socket.cork();
+    for (const p of parts) socket.write(p);
+    if (chunks !== null) for (const c of chunks) if (c.length > 0) socket.write(c);
+    socket.uncork();
+    if (socket.writableLength >= WRITE_BUFFER_HIGH_BYTES && !this.#paused) {
+      socket.pause();
+      this.#paused = true;
+    }
+  }
+
+  /** A oneway request to the client (NOTIFY_CONSUMER_IDS_CHANGED, CHECK_TRANSACTION_STATE). */
+  sendOneway(code: number, extFields: Record<string, string>, body?: Buffer): void {
+    if (this.#closed) return;
+    const parts = encodeCommand({ code, opaque: this.#nextOpaque++, flag: FLAG_ONEWAY, extFields, body: body ?? null });
+    this.socket.cork();
+    for (const p of parts) this.socket.write(p);
+    this.socket.uncork();
+  }
+
+  /** A request to the client with its answer (GET_CONSUMER_RUNNING_INFO relays). */
+  request(code: number, extFields: Record<string, string>, timeoutMs: number): Promise<RemotingCommand> {
+    if (this.#closed) return Promise.reject(new Error('connection closed'));
+    if (this.#pending.size >= PENDING_REQUESTS_MAX) return Promise.reject(new Error('too many requests to this client in flight'));
+    const opaque = this.#nextOpaque++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(opaque);
+        reject(new Error(`client did not answer request ${code} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(opaque, { resolve, reject, timer });
+      const parts = encodeCommand({ code, opaque, flag: 0, extFields });
+      this.socket.cork();
+      for (const p of parts) this.socket.write(p);
+      this.socket.uncork();
+    });
+  }
+}

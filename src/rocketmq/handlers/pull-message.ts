@@ -1,0 +1,157 @@
+// PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) — rocketmq-remoting.md §8.
+// Reads the queue (= partition) from queueOffset, filters by the
+// subscription (the request's own expression when sysFlag has SUBSCRIPTION,
+// else the group's from its heartbeat), and answers with stored-message
+// records. Caught up with SUSPEND set: the request is held until data
+// arrives or suspendTimeoutMillis passes (long polling, §8.3), without
+// blocking other requests on the connection. A COMMIT_OFFSET flag stores the
+// piggy-backed consumer offset.
+
+import type { Topic } from '../../broker/topics.ts';
+import { RequestCode, ResponseCode, type RemotingCommand } from '../../protocol/rocketmq/index.ts';
+import { forEachBatch, readRecords, type DecodedRecord } from '../../storage/records.ts';
+import { encodeMessages } from '../messages.ts';
+import { RETRY_PREFIX, type RocketmqState } from '../state.ts';
+import { FilterCache, type MessageFilter } from '../subscription.ts';
+import { optionalInt, optionalLong, optionalString, requireInt, requireLong, requireString, type Reply, type RocketmqHandler } from './types.ts';
+
+export const PULL_SYS_FLAG = { COMMIT_OFFSET: 0x1, SUSPEND: 0x2, SUBSCRIPTION: 0x4, CLASS_FILTER: 0x8, LITE_PULL: 0x10 } as const;
+/** Messages per answer at most (a Java broker: 32 from memory), bytes read per attempt. */
+const PULL_MESSAGES_MAX = 1024;
+const PULL_READ_BYTES = 1 << 20;
+/** Held pulls answer before the Java client's 30 s pull RPC timeout. */
+const SUSPEND_MS_MAX = 25_000;
+
+const filters = new FilterCache();
+
+interface PullRequest {
+  group: string;
+  topicName: string;
+  queueId: number;
+  queueOffset: number;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: number;
+  suspendTimeoutMs: number;
+  subscription: string | undefined;
+  expressionType: string | undefined;
+  maxMsgBytes: number;
+}
+
+function readRequest(request: RemotingCommand): PullRequest {
+  return {
+    group: requireString(request, 'consumerGroup'),
+    topicName: requireString(request, 'topic'),
+    queueId: requireInt(request, 'queueId'),
+    queueOffset: requireLong(request, 'queueOffset'),
+    maxMsgNums: requireInt(request, 'maxMsgNums'),
+    sysFlag: requireInt(request, 'sysFlag'),
+    commitOffset: optionalLong(request, 'commitOffset', -1),
+    suspendTimeoutMs: optionalLong(request, 'suspendTimeoutMillis', 15_000),
+    subscription: optionalString(request, 'subscription'),
+    expressionType: optionalString(request, 'expressionType'),
+    maxMsgBytes: optionalInt(request, 'maxMsgBytes', 2 ** 31 - 1),
+  };
+}
+
+function answer(code: number, remark: string, nextBeginOffset: number, minOffset: number, maxOffset: number, body?: Buffer): Reply {
+  return {
+    code,
+    remark,
+    extFields: { suggestWhichBrokerId: '0', nextBeginOffset: String(nextBeginOffset), minOffset: String(minOffset), maxOffset: String(maxOffset) },
+    body: body ?? null,
+  };
+}
+
+/** One attempt: an answer, or null when caught up (the caller may hold the request). */
+function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: MessageFilter, canHold: boolean): Reply | null {
+  const log = state.broker.topics.partitionLog(topic, req.queueId);
+  const min = log.logStartOffset;
+  const max = log.logEndOffset;
+  const offset = req.queueOffset;
+  if (max === 0 || max === min) {
+    // Empty queue: offset 0 (or the start) waits for data; any other offset moved.
+    if (offset === min || offset === 0) return canHold ? null : answer(ResponseCode.PULL_NOT_FOUND, 'NO_MESSAGE_IN_QUEUE', offset, min, max);
+    return answer(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_OVERFLOW_BADLY', min, min, max);
+  }
+  if (offset < min) return answer(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_TOO_SMALL', min, min, max);
+  if (offset > max) return answer(ResponseCode.PULL_OFFSET_MOVED, 'OFFSET_OVERFLOW_BADLY', max, min, max);
+  if (offset === max) return canHold ? null : answer(ResponseCode.PULL_NOT_FOUND, 'OFFSET_OVERFLOW_ONE', offset, min, max);
+  const limit = Math.max(1, Math.min(req.maxMsgNums, PULL_MESSAGES_MAX));
+  const byteLimit = Math.max(1, req.maxMsgBytes);
+  const read = state.broker.read(topic, req.queueId, offset, PULL_READ_BYTES);
+  if (read.errorCode !== 'NONE' || read.result === null) {
+    return answer(ResponseCode.PULL_OFFSET_MOVED, `read failed: ${read.errorCode}`, Math.max(min, Math.min(offset, max)), min, max);
+  }
+  const bytes = read.result.bytes;
+  const matched: DecodedRecord[] = [];
+  let matchedBytes = 0;
+  let lastScanned = offset - 1;
+  let full = false;
+  forEachBatch(bytes, (pos) => {
+    if (full) return;
+    for (const record of readRecords(bytes, pos)) {
+      if (record.offset < offset) continue;
+      if (matched.length >= limit || (matched.length > 0 && matchedBytes >= byteLimit)) {
+        full = true;
+        return;
+      }
+      lastScanned = record.offset;
+      if (!filter.matches(record)) continue;
+      matched.push(record);
+      matchedBytes += record.value?.length ?? 0;
+    }
+  });
+  if (matched.length > 0) {
+    const body = encodeMessages(state.storeHost, topic, req.queueId, matched);
+    return answer(ResponseCode.SUCCESS, 'FOUND', lastScanned + 1, min, max, body);
+  }
+  if (lastScanned >= offset) return answer(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', lastScanned + 1, min, max);
+  // Nothing readable at the offset although it is below the end (a gap): move past it.
+  return answer(ResponseCode.PULL_OFFSET_MOVED, 'NO_MATCHED_LOGIC_QUEUE', Math.max(read.result.nextOffset, offset + 1), min, max);
+}
+
+export async function pull(state: RocketmqState, request: RemotingCommand): Promise<Reply> {
+  const req = readRequest(request);
+  const topic = state.broker.topics.get(req.topicName);
+  if (topic === undefined || topic.internal) {
+    return { code: ResponseCode.TOPIC_NOT_EXIST, remark: `topic[${req.topicName}] not exist, apply first please!` };
+  }
+  if (req.queueId < 0 || req.queueId >= topic.partitions) {
+    return { code: ResponseCode.INVALID_PARAMETER, remark: `queueId[${req.queueId}] is illegal, topic:[${req.topicName}] topicConfig.readQueueNums:[${topic.partitions}]` };
+  }
+  if ((req.sysFlag & PULL_SYS_FLAG.COMMIT_OFFSET) !== 0 && req.commitOffset >= 0) {
+    // Piggy-backed offset commit; the pull does not wait for it.
+    state.broker.offsets
+      .commit(req.group, [{ topic: req.topicName, partition: req.queueId, offset: req.commitOffset, leaderEpoch: -1, metadata: null }])
+      .catch(() => {});
+  }
+  let filter: MessageFilter;
+  if (req.topicName.startsWith(RETRY_PREFIX)) {
+    filter = filters.get('TAG', '*');
+  } else if ((req.sysFlag & PULL_SYS_FLAG.SUBSCRIPTION) !== 0) {
+    filter = filters.get(req.expressionType, req.subscription);
+  } else {
+    const sub = state.clients.consumers.get(req.group)?.subscriptions.get(req.topicName);
+    if (sub === undefined) {
+      return { code: ResponseCode.SUBSCRIPTION_NOT_EXIST, remark: `the consumer's subscription not exist, group: ${req.group} topic: ${req.topicName}` };
+    }
+    if (sub.filter instanceof Error) return { code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: sub.filter.message };
+    filter = sub.filter;
+  }
+  const canHold = (req.sysFlag & PULL_SYS_FLAG.SUSPEND) !== 0 && req.suspendTimeoutMs > 0;
+  const first = attempt(state, topic, req, filter, canHold);
+  if (first !== null) return first;
+  // Caught up: hold until data arrives in this queue or the timeout, then answer once.
+  const log = state.broker.topics.partitionLog(topic, req.queueId);
+  await state.broker.waitForData([log], Math.min(req.suspendTimeoutMs, SUSPEND_MS_MAX)).promise;
+  return attempt(state, topic, req, filter, false)!;
+}
+
+export const pullMessage: RocketmqHandler = {
+  codes: [RequestCode.PULL_MESSAGE, RequestCode.LITE_PULL_MESSAGE],
+  name: 'PULL_MESSAGE',
+  handle(ctx, request) {
+    return pull(ctx.state, request);
+  },
+};

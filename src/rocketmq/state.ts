@@ -1,0 +1,144 @@
+// What the RocketMQ front end keeps beyond the broker seam: its names and
+// address (routes advertise the one listener for both roles), the clients
+// registered by heartbeats, orderly-consumption locks, the name server's KV
+// config and subscription-group settings.
+
+import type { Broker } from '../broker/broker.ts';
+import { BrokerError } from '../broker/errors.ts';
+import type { Topic } from '../broker/topics.ts';
+import type { Logger } from '../logger.ts';
+import { ClientRegistry } from './clients.ts';
+import { QueueLocks } from './locks.ts';
+
+export const RETRY_PREFIX = '%RETRY%';
+export const DLQ_PREFIX = '%DLQ%';
+/** RocketMQ's AUTO_CREATE_TOPIC_KEY: producers route unknown topics through it (remoting §4.2). */
+export const AUTO_CREATE_TOPIC = 'TBW102';
+/** Topics a client may not send to (remoting §5.2). */
+export const FORBIDDEN_SEND_TOPICS = new Set([
+  'SCHEDULE_TOPIC_XXXX',
+  'RMQ_SYS_TRANS_HALF_TOPIC',
+  'RMQ_SYS_TRANS_OP_HALF_TOPIC',
+  'TRANS_CHECK_MAX_TIME_TOPIC',
+  'SELF_TEST_TOPIC',
+  'OFFSET_MOVED_EVENT',
+]);
+export const PERM_READ = 4;
+export const PERM_WRITE = 2;
+export const PERM_INHERIT = 1;
+
+export interface SubscriptionGroupConfig {
+  groupName: string;
+  consumeEnable: boolean;
+  consumeFromMinEnable: boolean;
+  consumeBroadcastEnable: boolean;
+  consumeMessageOrderly: boolean;
+  retryQueueNums: number;
+  retryMaxTimes: number;
+  brokerId: number;
+  whichBrokerWhenConsumeSlowly: number;
+  notifyConsumerIdsChangedEnable: boolean;
+  groupSysFlag: number;
+  consumeTimeoutMinute: number;
+}
+
+export interface RocketmqStateOptions {
+  broker: Broker;
+  brokerName: string;
+  clusterName: string;
+  /** host:port clients connect to for both roles. */
+  advertisedAddress: string;
+  /** 8 bytes: IPv4 + port of the advertised address (STOREHOST, offsetMsgId). */
+  storeHost: Buffer;
+  defaultQueues: number;
+  maxReconsumeTimes: number;
+  logger: Logger;
+  nowMs?: () => number;
+}
+
+export class RocketmqState {
+  readonly broker: Broker;
+  readonly brokerName: string;
+  readonly clusterName: string;
+  readonly advertisedAddress: string;
+  readonly storeHost: Buffer;
+  readonly defaultQueues: number;
+  readonly maxReconsumeTimes: number;
+  readonly clients: ClientRegistry;
+  readonly locks: QueueLocks;
+  /** Name server KV config: namespace → key → value (in memory, as a name server without kvConfigPath persistence). */
+  readonly kv = new Map<string, Map<string, string>>();
+  readonly subscriptionGroups = new Map<string, SubscriptionGroupConfig>();
+  readonly nowMs: () => number;
+  readonly startedMs: number;
+  readonly #logger: Logger;
+
+  constructor(options: RocketmqStateOptions) {
+    this.broker = options.broker;
+    this.brokerName = options.brokerName;
+    this.clusterName = options.clusterName;
+    this.advertisedAddress = options.advertisedAddress;
+    this.storeHost = options.storeHost;
+    this.defaultQueues = options.defaultQueues;
+    this.maxReconsumeTimes = options.maxReconsumeTimes;
+    this.nowMs = options.nowMs ?? Date.now;
+    this.startedMs = this.nowMs();
+    this.#logger = options.logger;
+    this.clients = new ClientRegistry({ nowMs: this.nowMs, logger: options.logger });
+    this.locks = new QueueLocks(this.nowMs);
+  }
+
+  /** The topic, created with `queues` queues when missing and auto-creation is on (or `force`). */
+  async ensureTopic(name: string, queues: number, force = false): Promise<Topic | undefined> {
+    const existing = this.broker.topics.get(name);
+    if (existing !== undefined) return existing;
+    if (!force && !this.broker.config.autoCreateTopics) return undefined;
+    try {
+      const topic = await this.broker.topics.create(name, Math.max(1, queues), new Map());
+      this.#logger.info({ topic: name, queues: topic.partitions }, 'rocketmq created topic');
+      return topic;
+    } catch (err) {
+      if (err instanceof BrokerError && err.code === 'TOPIC_ALREADY_EXISTS') return this.broker.topics.get(name);
+      throw err;
+    }
+  }
+
+  subscriptionGroup(group: string): SubscriptionGroupConfig {
+    let config = this.subscriptionGroups.get(group);
+    if (config === undefined) {
+      config = defaultSubscriptionGroup(group, this.maxReconsumeTimes);
+      this.subscriptionGroups.set(group, config);
+    }
+    return config;
+  }
+
+  close(): void {
+    this.clients.close();
+  }
+}
+
+export function defaultSubscriptionGroup(groupName: string, retryMaxTimes: number): SubscriptionGroupConfig {
+  return {
+    groupName,
+    consumeEnable: true,
+    consumeFromMinEnable: true,
+    consumeBroadcastEnable: true,
+    consumeMessageOrderly: false,
+    retryQueueNums: 1,
+    retryMaxTimes,
+    brokerId: 0,
+    whichBrokerWhenConsumeSlowly: 1,
+    notifyConsumerIdsChangedEnable: true,
+    groupSysFlag: 0,
+    consumeTimeoutMinute: 15,
+  };
+}
+
+/** RocketMQ topic names: `^[%|a-zA-Z0-9_-]+$`, ≤ 127 chars (255 for retry and DLQ topics). */
+export function rocketmqTopicNameProblem(name: string): string | null {
+  const max = name.startsWith(RETRY_PREFIX) || name.startsWith(DLQ_PREFIX) ? 255 : 127;
+  if (name.length === 0) return 'the topic name is empty';
+  if (name.length > max) return `the topic name is longer than ${max} characters`;
+  if (!/^[%|a-zA-Z0-9_-]+$/.test(name)) return `the topic name ${JSON.stringify(name)} contains characters other than ^[%|a-zA-Z0-9_-]+$`;
+  return null;
+}

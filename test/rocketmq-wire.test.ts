@@ -1,0 +1,355 @@
+// The RocketMQ listener over a real socket with raw remoting frames (JSON and
+// ROCKETMQ binary headers): routes, send (V1, V2, batch), pull with tag
+// filters and long polling, offsets, message ids, retry/DLQ, bad input. The
+// real clients' view is in conformance/rocketmq; this pins the wire details.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { LogManager } from '../src/storage/log-manager.ts';
+import { Broker } from '../src/broker/broker.ts';
+import { startRocketmqListener, type RocketmqListener } from '../src/rocketmq/server.ts';
+import { createLogger } from '../src/logger.ts';
+import {
+  decodeCommand,
+  decodeOffsetMsgId,
+  decodeProperties,
+  decodeStoredMessages,
+  encodeBatchBody,
+  encodeBinaryCommand,
+  encodeJsonRequest,
+  encodeProperties,
+  FLAG_ONEWAY,
+  RequestCode,
+  ResponseCode,
+  type RemotingCommand,
+} from '../src/protocol/rocketmq/index.ts';
+
+/** A minimal remoting client: pipelined requests matched by opaque; server requests collected. */
+class RawRemoting {
+  readonly socket: net.Socket;
+  #buffered = Buffer.alloc(0);
+  readonly #waiting = new Map<number, (c: RemotingCommand) => void>();
+  readonly serverRequests: RemotingCommand[] = [];
+  #opaque = 0;
+  closed = false;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#buffered = Buffer.concat([this.#buffered, chunk]);
+      while (this.#buffered.length >= 4 && this.#buffered.length >= 4 + this.#buffered.readInt32BE(0)) {
+        const size = this.#buffered.readInt32BE(0);
+        const command = decodeCommand(this.#buffered.subarray(4, 4 + size));
+        this.#buffered = this.#buffered.subarray(4 + size);
+        if ((command.flag & 1) === 0) this.serverRequests.push(command);
+        else this.#waiting.get(command.opaque)?.(command);
+      }
+    });
+    socket.on('close', () => (this.closed = true));
+  }
+
+  static connect(port: number): Promise<RawRemoting> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawRemoting(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  request(code: number, extFields: Record<string, string | number | boolean>, body?: Buffer, binary = false): Promise<RemotingCommand> {
+    const opaque = ++this.#opaque;
+    const ext = Object.fromEntries(Object.entries(extFields).map(([k, v]) => [k, String(v)]));
+    const frame = binary ? encodeBinaryCommand({ code, opaque, flag: 0, extFields: ext, body: body ?? null }) : encodeJsonRequest({ code, opaque, flag: 0, extFields: ext, body: body ?? null });
+    return new Promise((resolve) => {
+      this.#waiting.set(opaque, resolve);
+      this.socket.write(frame);
+    });
+  }
+
+  oneway(code: number, extFields: Record<string, string>): void {
+    this.socket.write(encodeJsonRequest({ code, opaque: ++this.#opaque, flag: FLAG_ONEWAY, extFields }));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+let dir: string;
+let logManager: LogManager;
+let broker: Broker;
+let listener: RocketmqListener;
+let client: RawRemoting;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-rmq-wire-'));
+  logManager = await LogManager.open({ dir });
+  broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 1, maxMessageBytes: 1_048_588, groupInitialRebalanceDelayMs: 0 });
+  listener = await startRocketmqListener({
+    broker,
+    host: '127.0.0.1',
+    port: 0,
+    advertisedHost: '127.0.0.1',
+    brokerName: 'broker-a',
+    clusterName: 'DefaultCluster',
+    frameBytesMax: 1 << 20,
+    defaultQueues: 8,
+    maxReconsumeTimes: 2,
+    logger: createLogger({ level: 'silent' }),
+  });
+  client = await RawRemoting.connect(listener.address.port);
+});
+
+after(async () => {
+  client.close();
+  await listener.close();
+  broker.close();
+  await logManager.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function props(entries: Record<string, string>): string {
+  return encodeProperties(Object.entries(entries));
+}
+
+function sendV2(topic: string, queueId: number, body: string, properties: Record<string, string>, binary = false): Promise<RemotingCommand> {
+  return client.request(
+    RequestCode.SEND_MESSAGE_V2,
+    { a: 'pg', b: topic, c: 'TBW102', d: 4, e: queueId, f: 0, g: Date.now(), h: 0, i: props(properties), j: 0, k: false, m: false },
+    Buffer.from(body),
+    binary,
+  );
+}
+
+function pullRequest(topic: string, queueId: number, offset: number, extra: Record<string, string | number> = {}): Promise<RemotingCommand> {
+  return client.request(RequestCode.PULL_MESSAGE, {
+    consumerGroup: 'g1',
+    topic,
+    queueId,
+    queueOffset: offset,
+    maxMsgNums: 32,
+    sysFlag: 0x4,
+    commitOffset: 0,
+    suspendTimeoutMillis: 0,
+    subscription: '*',
+    subVersion: 0,
+    expressionType: 'TAG',
+    ...extra,
+  });
+}
+
+test('route: TBW102 is routable with perm 7 and unknown topics get TOPIC_NOT_EXIST', async () => {
+  const route = await client.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'TBW102' });
+  assert.equal(route.code, ResponseCode.SUCCESS);
+  const data = JSON.parse(route.body.toString());
+  assert.deepEqual(data.brokerDatas[0].brokerAddrs, { '0': `127.0.0.1:${listener.address.port}` });
+  assert.equal(data.queueDatas[0].perm, 7);
+  assert.equal(data.queueDatas[0].writeQueueNums, 8);
+  const missing = await client.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'NoSuchTopic' });
+  assert.equal(missing.code, ResponseCode.TOPIC_NOT_EXIST);
+  assert.match(missing.remark ?? '', /No topic route info/);
+  const hidden = await client.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: '__consumer_offsets' });
+  assert.equal(hidden.code, ResponseCode.TOPIC_NOT_EXIST);
+});
+
+test('send V2 (JSON and binary headers) auto-creates the topic; pull returns the messages with properties and ids', async () => {
+  const a = await sendV2('WireT1', 1, 'hello', { TAGS: 'TagA', KEYS: 'k1 k2', color: 'red' });
+  assert.equal(a.code, ResponseCode.SUCCESS, a.remark ?? '');
+  assert.equal(a.extFields['queueId'], '1');
+  assert.equal(a.extFields['queueOffset'], '0');
+  assert.equal(a.extFields['MSG_REGION'], 'DefaultRegion');
+  const b = await sendV2('WireT1', 1, 'world', { TAGS: 'TagB', UNIQ_KEY: 'MYUNIQ' }, true);
+  assert.equal(b.code, ResponseCode.SUCCESS, b.remark ?? '');
+  assert.equal(b.extFields['queueOffset'], '1');
+  assert.equal(b.extFields['transactionId'], 'MYUNIQ');
+  const route = JSON.parse((await client.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'WireT1' })).body.toString());
+  assert.equal(route.queueDatas[0].readQueueNums, 4, 'created with defaultTopicQueueNums');
+
+  const pulled = await pullRequest('WireT1', 1, 0);
+  assert.equal(pulled.code, ResponseCode.SUCCESS, pulled.remark ?? '');
+  assert.equal(pulled.extFields['nextBeginOffset'], '2');
+  assert.equal(pulled.extFields['maxOffset'], '2');
+  const msgs = decodeStoredMessages(pulled.body);
+  assert.equal(msgs.length, 2);
+  assert.equal(msgs[0]!.body.toString(), 'hello');
+  assert.equal(msgs[0]!.topic.toString(), 'WireT1');
+  assert.equal(msgs[0]!.queueOffset, 0);
+  const p0 = decodeProperties(msgs[0]!.properties.toString());
+  assert.equal(p0.get('TAGS'), 'TagA');
+  assert.equal(p0.get('KEYS'), 'k1 k2');
+  assert.equal(p0.get('color'), 'red');
+  assert.equal(p0.get('CLUSTER'), 'DefaultCluster');
+  assert.match(p0.get('UNIQ_KEY') ?? '', /^[0-9A-F]{32}$/);
+  // The offsetMsgId from the send decodes to this broker and views back the same message.
+  const id = decodeOffsetMsgId(a.extFields['msgId']!)!;
+  assert.equal(id.port, listener.address.port);
+  assert.equal(id.location.queueId, 1);
+  assert.equal(id.location.queueOffset, 0);
+  const phys = (BigInt(msgs[0]!.physicalHigh) << 32n) | BigInt(msgs[0]!.physicalLow);
+  const viewed = await client.request(RequestCode.VIEW_MESSAGE_BY_ID, { offset: BigInt.asIntN(64, phys).toString() });
+  assert.equal(viewed.code, ResponseCode.SUCCESS, viewed.remark ?? '');
+  assert.equal(decodeStoredMessages(viewed.body)[0]!.body.toString(), 'hello');
+});
+
+test('send V1 names and batch: consecutive offsets, one id per message', async () => {
+  const v1 = await client.request(
+    RequestCode.SEND_MESSAGE,
+    { producerGroup: 'pg', topic: 'WireT2', defaultTopic: 'TBW102', defaultTopicQueueNums: 2, queueId: 0, sysFlag: 0, bornTimestamp: Date.now(), flag: 7, properties: props({ TAGS: 'x' }) },
+    Buffer.from('v1'),
+  );
+  assert.equal(v1.code, ResponseCode.SUCCESS, v1.remark ?? '');
+  const batch = await client.request(
+    RequestCode.SEND_BATCH_MESSAGE,
+    { a: 'pg', b: 'WireT2', c: 'TBW102', d: 2, e: 0, f: 0, g: Date.now(), h: 0, i: '', m: true },
+    encodeBatchBody([
+      { body: Buffer.from('b1'), properties: props({ KEYS: 'kb1' }) },
+      { body: Buffer.from('b2'), properties: props({ KEYS: 'kb2' }) },
+      { body: Buffer.from('b3'), properties: '' },
+    ]),
+  );
+  assert.equal(batch.code, ResponseCode.SUCCESS, batch.remark ?? '');
+  assert.equal(batch.extFields['queueOffset'], '1');
+  assert.equal(batch.extFields['msgId']!.split(',').length, 3);
+  const msgs = decodeStoredMessages((await pullRequest('WireT2', 0, 0)).body);
+  assert.deepEqual(msgs.map((m) => m.body.toString()), ['v1', 'b1', 'b2', 'b3']);
+  assert.equal(msgs[0]!.flag, 7);
+  assert.deepEqual(msgs.map((m) => m.queueOffset), [0, 1, 2, 3]);
+});
+
+test('pull: tag filter, offset rules and long polling', async () => {
+  for (const tag of ['TagA', 'TagB', 'TagC']) assert.equal((await sendV2('WireT3', 0, tag, { TAGS: tag })).code, ResponseCode.SUCCESS);
+  const filtered = await pullRequest('WireT3', 0, 0, { subscription: 'TagA || TagC' });
+  assert.deepEqual(decodeStoredMessages(filtered.body).map((m) => m.body.toString()), ['TagA', 'TagC']);
+  const noMatch = await pullRequest('WireT3', 0, 1, { subscription: 'TagZ' });
+  assert.equal(noMatch.code, ResponseCode.PULL_RETRY_IMMEDIATELY);
+  assert.equal(noMatch.extFields['nextBeginOffset'], '3');
+  const caughtUp = await pullRequest('WireT3', 0, 3);
+  assert.equal(caughtUp.code, ResponseCode.PULL_NOT_FOUND);
+  assert.equal(caughtUp.extFields['nextBeginOffset'], '3');
+  const beyond = await pullRequest('WireT3', 0, 10);
+  assert.equal(beyond.code, ResponseCode.PULL_OFFSET_MOVED);
+  assert.equal(beyond.extFields['nextBeginOffset'], '3');
+  // Held pull (SUSPEND) answers when a message arrives, not before.
+  const t0 = Date.now();
+  const held = pullRequest('WireT3', 0, 3, { sysFlag: 0x4 | 0x2, suspendTimeoutMillis: 5000 });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await sendV2('WireT3', 0, 'late', { TAGS: 'TagA' })).code, ResponseCode.SUCCESS);
+  const woke = await held;
+  assert.equal(woke.code, ResponseCode.SUCCESS);
+  assert.equal(decodeStoredMessages(woke.body)[0]!.body.toString(), 'late');
+  assert.ok(Date.now() - t0 < 3000);
+  // A held pull times out with PULL_NOT_FOUND.
+  const timedOut = await pullRequest('WireT3', 0, 4, { sysFlag: 0x4 | 0x2, suspendTimeoutMillis: 300 });
+  assert.equal(timedOut.code, ResponseCode.PULL_NOT_FOUND);
+});
+
+test('heartbeat subscriptions drive push pulls; consumer list; notify on membership change; offsets', async () => {
+  const other = await RawRemoting.connect(listener.address.port);
+  const hb = (c: RawRemoting, id: string) =>
+    c.request(
+      RequestCode.HEART_BEAT,
+      {},
+      Buffer.from(
+        JSON.stringify({
+          clientID: id,
+          consumerDataSet: [
+            { groupName: 'gpush', consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', subscriptionDataSet: [{ topic: 'WireT3', subString: 'TagC', expressionType: 'TAG', subVersion: 1, tagsSet: ['TagC'], codeSet: [] }] },
+          ],
+          producerDataSet: [],
+        }),
+      ),
+    );
+  assert.equal((await hb(client, 'c1')).code, ResponseCode.SUCCESS);
+  const list1 = await client.request(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: 'gpush' });
+  assert.deepEqual(JSON.parse(list1.body.toString()).consumerIdList, ['c1']);
+  assert.equal((await hb(other, 'c2')).code, ResponseCode.SUCCESS);
+  assert.ok(client.serverRequests.some((r) => r.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED && r.extFields['consumerGroup'] === 'gpush'));
+  // The retry topic exists once a clustering group has a heartbeat.
+  assert.equal((await client.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: '%RETRY%gpush' })).code, ResponseCode.SUCCESS);
+  // A push pull (no SUBSCRIPTION bit) uses the heartbeat's TagC.
+  const pushed = await client.request(RequestCode.PULL_MESSAGE, { consumerGroup: 'gpush', topic: 'WireT3', queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 0x1, commitOffset: 0, suspendTimeoutMillis: 0, subVersion: 1 });
+  assert.deepEqual(decodeStoredMessages(pushed.body).map((m) => m.body.toString()), ['TagC']);
+  const noSub = await client.request(RequestCode.PULL_MESSAGE, { consumerGroup: 'nobody', topic: 'WireT3', queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 0, commitOffset: 0, suspendTimeoutMillis: 0, subVersion: 1 });
+  assert.equal(noSub.code, ResponseCode.SUBSCRIPTION_NOT_EXIST);
+  client.serverRequests.length = 0;
+  other.close();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(client.serverRequests.some((r) => r.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED), 'members are told when one leaves');
+  const list2 = await client.request(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: 'gpush' });
+  assert.deepEqual(JSON.parse(list2.body.toString()).consumerIdList, ['c1']);
+
+  assert.equal((await client.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'gnew', topic: 'WireT3', queueId: 0, setZeroIfNotFound: false })).code, ResponseCode.QUERY_NOT_FOUND);
+  const zero = await client.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'gnew', topic: 'WireT3', queueId: 0 });
+  assert.equal(zero.extFields['offset'], '0');
+  assert.equal((await client.request(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'gnew', topic: 'WireT3', queueId: 0, commitOffset: 2 })).code, ResponseCode.SUCCESS);
+  assert.equal((await client.request(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'gnew', topic: 'WireT3', queueId: 0 })).extFields['offset'], '2');
+  assert.equal(broker.offsets.get('gnew', 'WireT3', 0)?.offset, 2, 'one offset store for both protocols');
+  assert.equal((await client.request(RequestCode.GET_MAX_OFFSET, { topic: 'WireT3', queueId: 0 })).extFields['offset'], '4');
+  assert.equal((await client.request(RequestCode.GET_MIN_OFFSET, { topic: 'WireT3', queueId: 0 })).extFields['offset'], '0');
+  const search = await client.request(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: 'WireT3', queueId: 0, timestamp: 0 });
+  assert.equal(search.extFields['offset'], '0');
+  const future = await client.request(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: 'WireT3', queueId: 0, timestamp: Date.now() + 3_600_000 });
+  assert.equal(future.extFields['offset'], '4');
+});
+
+test('consumer send-back: retry with reconsumeTimes + 1, then the DLQ', async () => {
+  const sent = await sendV2('WireT4', 0, 'fail-me', { TAGS: 'T' });
+  const pulled = decodeStoredMessages((await pullRequest('WireT4', 0, 0)).body)[0]!;
+  let phys = BigInt.asIntN(64, (BigInt(pulled.physicalHigh) << 32n) | BigInt(pulled.physicalLow)).toString();
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const back = await client.request(RequestCode.CONSUMER_SEND_MSG_BACK, { offset: phys, group: 'gretry', delayLevel: 0, originMsgId: sent.extFields['msgId']!, originTopic: 'WireT4', maxReconsumeTimes: 2 });
+    assert.equal(back.code, ResponseCode.SUCCESS, back.remark ?? '');
+    if (attempt === 3) break;
+    const retry = decodeStoredMessages((await pullRequest('%RETRY%gretry', 0, attempt - 1)).body)[0]!;
+    assert.equal(retry.reconsumeTimes, attempt);
+    const p = decodeProperties(retry.properties.toString());
+    assert.equal(p.get('RETRY_TOPIC'), 'WireT4');
+    assert.equal(p.get('ORIGIN_MESSAGE_ID'), sent.extFields['msgId']);
+    phys = BigInt.asIntN(64, (BigInt(retry.physicalHigh) << 32n) | BigInt(retry.physicalLow)).toString();
+  }
+  const dlq = decodeStoredMessages((await pullRequest('%DLQ%gretry', 0, 0)).body);
+  assert.equal(dlq.length, 1);
+  assert.equal(dlq[0]!.body.toString(), 'fail-me');
+});
+
+test('locks: one holder per queue, renewable, released by unlock', async () => {
+  const mq = [{ topic: 'WireT3', brokerName: 'broker-a', queueId: 0 }];
+  const lock = (clientId: string) => client.request(RequestCode.LOCK_BATCH_MQ, {}, Buffer.from(JSON.stringify({ consumerGroup: 'gord', clientId, mqSet: mq })));
+  assert.equal(JSON.parse((await lock('a')).body.toString()).lockOKMQSet.length, 1);
+  assert.equal(JSON.parse((await lock('b')).body.toString()).lockOKMQSet.length, 0);
+  assert.equal(JSON.parse((await lock('a')).body.toString()).lockOKMQSet.length, 1);
+  await client.request(RequestCode.UNLOCK_BATCH_MQ, {}, Buffer.from(JSON.stringify({ consumerGroup: 'gord', clientId: 'a', mqSet: mq })));
+  assert.equal(JSON.parse((await lock('b')).body.toString()).lockOKMQSet.length, 1);
+});
+
+test('bad input: unknown code, missing header field, illegal topic, oversize frame closes only that connection', async () => {
+  const unknown = await client.request(9999, {});
+  assert.equal(unknown.code, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+  const missing = await client.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, {});
+  assert.equal(missing.code, ResponseCode.SYSTEM_ERROR);
+  assert.match(missing.remark ?? '', /custom field <topic> is null/);
+  const badTopic = await sendV2('bad topic!', 0, 'x', {});
+  assert.equal(badTopic.code, ResponseCode.INVALID_PARAMETER);
+  const forbidden = await sendV2('SCHEDULE_TOPIC_XXXX', 0, 'x', {});
+  assert.equal(forbidden.code, ResponseCode.NO_PERMISSION);
+  const txn = await sendV2('WireT5', 0, 'x', { TRAN_MSG: 'true' });
+  assert.equal(txn.code, ResponseCode.NO_PERMISSION);
+  const sql = await pullRequest('WireT3', 0, 0, { expressionType: 'SQL92', subscription: 'a >' });
+  assert.equal(sql.code, ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+
+  const victim = await RawRemoting.connect(listener.address.port);
+  const big = Buffer.alloc(8);
+  big.writeInt32BE((1 << 20) + 1, 0);
+  victim.socket.write(big);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(victim.closed);
+  const garbage = await RawRemoting.connect(listener.address.port);
+  const frame = Buffer.from([0, 0, 0, 8, 0, 0, 0, 4, 0x7b, 0x7b, 0x7b, 0x7b]);
+  garbage.socket.write(frame);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(garbage.closed);
+  // Others are unaffected.
+  assert.equal((await client.request(RequestCode.GET_BROKER_CLUSTER_INFO, {})).code, ResponseCode.SUCCESS);
+});
