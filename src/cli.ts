@@ -163,7 +163,7 @@ async function runBroker(loaded: LoadedConfig): Promise<void> {
     await starting;
   } catch (err) {
     if (shutdown.stopping) return; // the shutdown handler reports and exits
-    log.fatal({ err }, `startup failed: ${explainStartupError(err, config.adminPort)}`);
+    log.fatal({ err }, `startup failed: ${explainStartupError(err, config)}`);
     exit(EXIT_FAILURE);
   }
 }
@@ -225,10 +225,24 @@ export function createShutdownHandler(options: ShutdownOptions): { onSignal: (si
   };
 }
 
-function explainStartupError(err: unknown, adminPort: number): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'EADDRINUSE') return `admin port ${adminPort} is already in use; choose another with --admin-port (0 picks a free one)`;
-  if (e.code === 'EACCES' && e.syscall === 'listen') return `not allowed to bind admin port ${adminPort}`;
+/** Which listener a bind error is about: the error carries the port it tried. */
+interface ListenerPorts {
+  adminPort: number;
+  kafkaPort: number;
+  rocketmqPort: number;
+}
+
+function listenerOfPort(port: number | undefined, config: ListenerPorts): { what: string; flag: string; port: number } {
+  if (port !== undefined && port === config.kafkaPort) return { what: 'Kafka port', flag: '--kafka-port', port };
+  if (port !== undefined && port === config.rocketmqPort) return { what: 'RocketMQ port', flag: '--rocketmq-port', port };
+  return { what: 'admin port', flag: '--admin-port', port: port ?? config.adminPort };
+}
+
+function explainStartupError(err: unknown, config: ListenerPorts): string {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  const l = listenerOfPort(e.port, config);
+  if (e.code === 'EADDRINUSE') return `${l.what} ${l.port} is already in use; choose another with ${l.flag} (0 picks a free one)`;
+  if (e.code === 'EACCES' && e.syscall === 'listen') return `not allowed to bind ${l.what} ${l.port}`;
   if (e.code === 'EADDRNOTAVAIL') return `the address to bind is not on this machine (check --host)`;
   return e.message ?? String(err);
 }

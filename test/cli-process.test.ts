@@ -157,7 +157,7 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
 
   it('start: binds a free admin port, serves /livez /readyz /metrics, exits 0 on SIGTERM', async () => {
     const dataDir = join(tmp, 'data-sigterm');
-    const broker = startBroker(['--admin-port', '0', '--kafka-port', '0', '--data-dir', dataDir]);
+    const broker = startBroker(['--admin-port', '0', '--kafka-port', '0', '--rocketmq-port', '0', '--data-dir', dataDir]);
     const listening = await broker.waitFor((l) => l.component === 'admin' && typeof l.port === 'number', 'admin listening');
     const port = listening.port as number;
     assert.ok(port > 0 && port !== 8080, `bound port ${port}`);
@@ -203,7 +203,7 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
   });
 
   it('start: SIGINT shuts down cleanly too', async () => {
-    const broker = startBroker(['--admin-port', '0', '--kafka-port', '0', '--data-dir', join(tmp, 'data-sigint'), '--host', '127.0.0.1']);
+    const broker = startBroker(['--admin-port', '0', '--kafka-port', '0', '--rocketmq-port', '0', '--data-dir', join(tmp, 'data-sigint'), '--host', '127.0.0.1']);
     await broker.waitFor((l) => l.msg === 'ready', 'ready');
     broker.child.kill('SIGINT');
     const { code } = await exitWithin(broker.exited, 5_000);
@@ -223,6 +223,24 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l.level === 'fatal');
       assert.match(String(fatal?.msg), new RegExp(`startup failed: admin port ${port} is already in use`));
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+  });
+
+  it('start: a RocketMQ port already in use names that port and its flag', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await run(['start', '--host', '127.0.0.1', '--admin-port', '0', '--kafka-port', '0', '--rocketmq-port', String(port), '--data-dir', join(tmp, 'data-busy-rmq')]);
+      assert.equal(r.code, 1);
+      const fatal = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.level === 'fatal');
+      assert.match(String(fatal?.msg), new RegExp(`startup failed: RocketMQ port ${port} is already in use; choose another with --rocketmq-port`));
     } finally {
       await new Promise<void>((r) => blocker.close(() => r()));
     }
