@@ -57,6 +57,7 @@ export class RocketmqConnection implements ClientChannel {
   #closed = false;
   #stopped = false;
   #loggedBadInput = false;
+  #corked = false;
 
   constructor(socket: Socket, options: RocketmqConnectionOptions) {
     this.socket = socket;
@@ -219,23 +220,36 @@ export class RocketmqConnection implements ClientChannel {
       parts[0]!.writeInt32BE(parts[0]!.readInt32BE(0) + bodyBytes, 0);
     }
     const socket = this.socket;
-    socket.cork();
+    this.#corkUntilTick();
     for (const p of parts) socket.write(p);
     if (chunks !== null) for (const c of chunks) if (c.length > 0) socket.write(c);
-    socket.uncork();
     if (socket.writableLength >= WRITE_BUFFER_HIGH_BYTES && !this.#paused) {
       socket.pause();
       this.#paused = true;
     }
   }
 
+  /**
+   * Responses finished in the same turn (a read full of sends resolves them
+   * all in one microtask drain) leave in one writev: cork at the first, uncork
+   * on the next tick, which runs once the microtask queue is empty.
+   */
+  #corkUntilTick(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      this.socket.uncork();
+    });
+  }
+
   /** A oneway request to the client (NOTIFY_CONSUMER_IDS_CHANGED, CHECK_TRANSACTION_STATE). */
   sendOneway(code: number, extFields: Record<string, string>, body?: Buffer): void {
     if (this.#closed) return;
     const parts = encodeCommand({ code, opaque: this.#nextOpaque++, flag: FLAG_ONEWAY, extFields, body: body ?? null });
-    this.socket.cork();
+    this.#corkUntilTick();
     for (const p of parts) this.socket.write(p);
-    this.socket.uncork();
   }
 
   /** A request to the client with its answer (GET_CONSUMER_RUNNING_INFO relays). */
@@ -250,9 +264,8 @@ export class RocketmqConnection implements ClientChannel {
       }, timeoutMs);
       this.#pending.set(opaque, { resolve, reject, timer });
       const parts = encodeCommand({ code, opaque, flag: 0, extFields });
-      this.socket.cork();
+      this.#corkUntilTick();
       for (const p of parts) this.socket.write(p);
-      this.socket.uncork();
     });
   }
 }

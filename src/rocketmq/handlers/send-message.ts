@@ -63,10 +63,10 @@ interface SendHeader {
   maxReconsumeTimes: number | undefined;
 }
 
+const V2_KEY_OF: Record<string, string> = Object.fromEntries(Object.entries(V2_NAMES).map(([short, long]) => [long, short]));
+
 function field(request: RemotingCommand, name: string, v2: boolean): string | undefined {
-  if (!v2) return request.extFields[name];
-  for (const [short, long] of Object.entries(V2_NAMES)) if (long === name) return request.extFields[short];
-  return undefined;
+  return request.extFields[v2 ? V2_KEY_OF[name]! : name];
 }
 
 function required(request: RemotingCommand, name: string, v2: boolean): string {
