@@ -243,7 +243,7 @@ func createTopic(topic string, n int) {
 		must(err, "admin.CreateTopic "+topic+" on "+addr)
 	}
 	var last string
-	waitFor(30*time.Second, "route of "+topic, func() bool {
+	waitFor(30*time.Second, "route of "+topic+" after admin.CreateTopic (UPDATE_AND_CREATE_TOPIC 17; the client ignores its response code)", func() bool {
 		mqs, err := a.FetchPublishMessageQueues(context.Background(), topic)
 		last = fmt.Sprintf("%d queues, err %v", len(mqs), err)
 		return err == nil && len(mqs) == n

@@ -184,7 +184,11 @@ async function createTopic(p: any, topic: string, queues: number): Promise<void>
   for (const bd of route.brokerDatas) {
     const addr = bd.brokerAddrs['0'] ?? bd.brokerAddrs[0];
     check(addr, `no master address for broker ${bd.brokerName}: ${JSON.stringify(bd.brokerAddrs)}`);
-    await api.createTopic(addr, 'TBW102', { topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false }, 5000);
+    try {
+      await api.createTopic(addr, 'TBW102', { topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false }, 5000);
+    } catch (e) {
+      throw new Fail(`create topic ${topic} on ${addr} (UPDATE_AND_CREATE_TOPIC 17): code ${(e as any).code}: ${(e as Error).message.trim()}`);
+    }
   }
   await waitFor(30000, `route of ${topic} with ${queues} queues`, async () => {
     try {
