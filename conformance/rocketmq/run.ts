@@ -12,6 +12,7 @@ import readline from 'node:readline';
 
 import { ALIONS_DRIVER, GO_BIN, JAVA_DIR, MQADMIN_DRIVER, REPO, installAll, javaClasspath, type InstallResult, type Toolchain } from './lib/install.ts';
 import { startTarget, type Target } from './lib/target.ts';
+import { CodeTracer } from './lib/trace.ts';
 
 // ------------------------------------------------------------------ clients and scenarios
 
@@ -112,6 +113,7 @@ interface Options {
   scenarios: Scenario[];
   keepGoing: boolean;
   verbose: boolean;
+  traceCodes: boolean;
   target: string;
 }
 
@@ -119,6 +121,7 @@ function usage(code: number): never {
   const out = code === 0 ? process.stdout : process.stderr;
   out.write(`usage: node conformance/rocketmq/run.ts [--client ${CLIENTS.map((c) => c.id).join(',')}]
        [--scenario ${SCENARIOS.join(',')}] [--keep-going] [--verbose] [--target diglot|rocketmq]
+       [--trace-codes]   (proxy the RocketMQ ports and list the request codes each cell used)
 env: CONFORMANCE_TARGET=diglot (default) | rocketmq
 `);
   process.exit(code);
@@ -130,6 +133,7 @@ function parseArgs(argv: string[]): Options {
     scenarios: [...SCENARIOS],
     keepGoing: false,
     verbose: false,
+    traceCodes: false,
     target: process.env['CONFORMANCE_TARGET'] || 'diglot',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -159,6 +163,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--target':
         o.target = value();
+        break;
+      case '--trace-codes':
+        o.traceCodes = true;
         break;
       case '--help':
       case '-h':
@@ -191,14 +198,21 @@ function oneLine(s: string, max = 400): string {
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
 
-async function runCell(client: Client, scenario: Scenario, target: Target, runId: string, logDir: string): Promise<Omit<Cell, 'client' | 'scenario'>> {
+async function runCell(
+  client: Client,
+  scenario: Scenario,
+  target: Target,
+  namesrv: string,
+  runId: string,
+  logDir: string,
+): Promise<Omit<Cell, 'client' | 'scenario'>> {
   const t0 = Date.now();
   const [cmd, args] = client.command(scenario, { logDir });
   const logFile = path.join(logDir, `${client.id}-${scenario}.log`);
   const logOut = fs.createWriteStream(logFile);
   const env = {
     ...process.env,
-    NAMESRV: target.namesrv,
+    NAMESRV: namesrv,
     KAFKA_BOOTSTRAP: target.kafkaBootstrap,
     RUN_ID: runId,
     CONFORMANCE_TARGET: target.name,
@@ -348,6 +362,14 @@ async function main(): Promise<number> {
   fs.mkdirSync(logDir, { recursive: true });
   log(`target: ${target.describe()}`);
   log(`client logs: ${logDir}`);
+  let namesrv = target.namesrv;
+  let tracer: CodeTracer | undefined;
+  if (o.traceCodes && !target.unavailable) {
+    tracer = new CodeTracer();
+    const map = await tracer.start(target.rocketmqPorts);
+    namesrv = `127.0.0.1:${map.get(target.rocketmqPorts[0]!)}`;
+    log(`--trace-codes: drivers get NAMESRV=${namesrv}; proxy ${[...map].map(([u, p]) => `${p}→${u}`).join(', ')}`);
+  }
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
@@ -381,7 +403,9 @@ async function main(): Promise<number> {
         }
         if (cell.status === 'not-run') {
           log(`${client.id} ${scenario} …`);
-          Object.assign(cell, await runCell(client, scenario, target, `${runBase}_${n++}`, logDir));
+          if (tracer) tracer.current = `${client.id} ${scenario}`;
+          Object.assign(cell, await runCell(client, scenario, target, namesrv, `${runBase}_${n++}`, logDir));
+          if (tracer) tracer.current = 'between cells';
           if (!target.alive()) cell.detail += ' (the broker process died during this cell)';
         }
       }
@@ -391,6 +415,12 @@ async function main(): Promise<number> {
     }
   }
   await target.stop();
+  if (tracer) {
+    await tracer.stop();
+    const file = path.join(started.workDir!, 'request-codes.json');
+    tracer.write(file);
+    process.stdout.write(`\nRequest codes per cell (client → broker/name server; ×count), also in ${file}:\n${tracer.report().join('\n')}\n`);
+  }
   printMatrix(cells, o.clients, o.scenarios, target.describe());
   const passed = cells.filter((c) => c.status === 'pass').length;
   const failed = cells.filter((c) => c.status === 'fail').length;

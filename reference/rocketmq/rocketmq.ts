@@ -669,7 +669,11 @@ export async function startRocketmq(opts: RocketmqOptions): Promise<RocketmqBrok
       const r0 = performance.now();
       expectedDown = true;
       await stopBroker();
-      if (withNamesrv) await stopNamesrv();
+      broker = undefined;
+      if (withNamesrv) {
+        await stopNamesrv();
+        namesrv = undefined;
+      }
       expectedDown = false;
       try {
         await up(withNamesrv);

@@ -17,6 +17,8 @@ export interface Target {
   readonly name: string;
   /** host:port of the name server, what drivers get as NAMESRV. */
   readonly namesrv: string;
+  /** The RocketMQ ports on 127.0.0.1, name server first (Diglot: one port for both roles). */
+  readonly rocketmqPorts: number[];
   /** host:port of a Kafka listener on the same broker ('' when there is none), what drivers get as KAFKA_BOOTSTRAP. */
   readonly kafkaBootstrap: string;
   /** Set when the broker runs but its RocketMQ listener is not usable: every cell fails with this reason. */
@@ -109,6 +111,10 @@ class DiglotTarget implements Target {
 
   get namesrv(): string {
     return `127.0.0.1:${this.rocketmqPort}`;
+  }
+
+  get rocketmqPorts(): number[] {
+    return [this.rocketmqPort];
   }
 
   get kafkaBootstrap(): string {
@@ -216,6 +222,8 @@ class DiglotTarget implements Target {
 // ------------------------------------------------------------------ Apache RocketMQ (reference/rocketmq/rocketmq.ts)
 
 interface RocketmqBroker {
+  namesrvPort: number;
+  brokerPort: number;
   namesrvAddr: string;
   brokerAddr: string;
   dataDir: string;
@@ -258,6 +266,10 @@ class RocketmqTarget implements Target {
 
   get namesrv(): string {
     return this.broker?.namesrvAddr ?? '';
+  }
+
+  get rocketmqPorts(): number[] {
+    return this.broker ? [this.broker.namesrvPort, this.broker.brokerPort] : [];
   }
 
   describe(): string {
