@@ -216,10 +216,39 @@ func scenarioCluster() string {
 	c1 := startPush(group, "c1", topic, all, col)
 	c2 := startPush(group, "c2", topic, all, col)
 	c3 := startPush(group, "c3", topic, all, col)
-	time.Sleep(6 * time.Second) // let the three rebalance (broker notifies on group change)
 	mqs := queuesOf(topic)
 	check(len(mqs) == 8, "topic has %d queues", len(mqs))
 	p := newProducer(name("cluster_pg"), producer.WithQueueSelector(producer.NewManualQueueSelector()))
+	// Warm-up: one probe per queue per round until a round is delivered exactly once per probe and reaches all three
+	// consumers, i.e. the group has rebalanced with no queue held twice (at once on NOTIFY_CONSUMER_IDS_CHANGED, else
+	// by the clients' 20 s periodic rebalance).
+	probeRound := 0
+	roundState := func(r int) (int, map[string]bool) {
+		n, by := 0, map[string]bool{}
+		for _, rec := range col.snapshot() {
+			if strings.HasPrefix(rec.body, fmt.Sprintf("P-%d-", r)) {
+				n++
+				by[rec.consumer] = true
+			}
+		}
+		return n, by
+	}
+	waitFor(60*time.Second, "a probe round delivered once per queue to all 3 consumers (rebalance)", func() bool {
+		for _, mq := range mqs {
+			m := primitive.NewMessage(topic, []byte(fmt.Sprintf("P-%d-%d", probeRound, mq.QueueId)))
+			m.Queue = mq
+			sendSync(p, m)
+		}
+		probeRound++
+		time.Sleep(1500 * time.Millisecond)
+		n, by := roundState(probeRound - 1)
+		return n == 8 && len(by) == 3
+	}, func() string {
+		n, by := roundState(probeRound - 1)
+		return fmt.Sprintf("last round: %d deliveries, consumers %v", n, by)
+	})
+	logf("rebalanced after %d probe rounds", probeRound)
+	time.Sleep(2 * time.Second)
 	sendPhase := func(p rocketmq.Producer, phase string, retry bool) {
 		for i := 0; i < 10; i++ {
 			for _, mq := range mqs {
@@ -313,8 +342,8 @@ func scenarioCluster() string {
 		}
 	}
 	check(reread <= 16, "after restart c4 re-read %d messages of phases A/B (tolerance 16: offsets committed before the restart)", reread)
-	return fmt.Sprintf("8 queues: A 3 consumers %s (%d dup); B after c3 left %s (%d dup); after broker restart new member got all 80 new, re-read %d old (tolerance 16; dup tolerance 8 per phase)",
-		showQ(qa), dupA, showQ(qb), dupB, reread)
+	return fmt.Sprintf("8 queues, rebalanced after %d probe rounds: A 3 consumers %s (%d dup); B after c3 left %s (%d dup); after broker restart new member got all 80 new, re-read %d old (tolerance 16; dup tolerance 8 per phase)",
+		probeRound, showQ(qa), dupA, showQ(qb), dupB, reread)
 }
 
 // ------------------------------------------------------------------ broadcast

@@ -260,7 +260,23 @@ async function scenarioCluster(): Promise<string> {
   const c1 = await startConsumer(group, 'c1', topic, '*', col);
   const c2 = await startConsumer(group, 'c2', topic, '*', col);
   const c3 = await startConsumer(group, 'c3', topic, '*', col);
-  await sleep(8000); // rebalance (ali-ons: every 5 s here, and on NOTIFY_CONSUMER_IDS_CHANGED)
+  // Warm-up: 8 round-robin probes per round until a round is delivered exactly once per probe and reaches all three
+  // consumers, i.e. the group has rebalanced with no queue held twice (ali-ons rebalances every 5 s here and on
+  // NOTIFY_CONSUMER_IDS_CHANGED).
+  let probeRound = 0;
+  const roundState = (r: number) => {
+    const recs = col.list.filter((x) => x.body.startsWith(`P-${r}-`));
+    return { n: recs.length, by: new Set(recs.map((x) => x.consumer)) };
+  };
+  await waitFor(60000, 'a probe round delivered once per queue to all 3 consumers (rebalance)', async () => {
+    for (let q = 0; q < 8; q++) await send(p, message(topic, 'T', `P-${probeRound}-${q}`));
+    probeRound++;
+    await sleep(1500);
+    const st = roundState(probeRound - 1);
+    return st.n === 8 && st.by.size === 3;
+  }, () => { const st = roundState(probeRound - 1); return `last round: ${st.n} deliveries, consumers ${[...st.by]}`; });
+  log(`rebalanced after ${probeRound} probe rounds`);
+  await sleep(2000);
   // ali-ons sends round-robin over the 8 queues (its sharding-key selector cannot target queue 0, see orderly)
   const sendPhase = async (prod: any, phase: string, retry: boolean) => {
     for (let i = 0; i < 80; i++) {
@@ -311,7 +327,7 @@ async function scenarioCluster(): Promise<string> {
   await sleep(2000);
   const reread = col.list.slice(before).filter((r) => !r.body.startsWith('C-')).length;
   check(reread <= 16, `after restart c4 re-read ${reread} messages of phases A/B (tolerance 16)`);
-  return `8 queues: A 3 consumers ${showQ(qa)} (${dupA} dup); B after c3 left ${showQ(qb)} (${dupB} dup); after broker restart new member got all 80 new, re-read ${reread} old (tolerance 16; dup tolerance 8 per phase)`;
+  return `8 queues, rebalanced after ${probeRound} probe rounds: A 3 consumers ${showQ(qa)} (${dupA} dup); B after c3 left ${showQ(qb)} (${dupB} dup); after broker restart new member got all 80 new, re-read ${reread} old (tolerance 16; dup tolerance 8 per phase)`;
 }
 
 // ------------------------------------------------------------------ broadcast
