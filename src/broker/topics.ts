@@ -47,8 +47,6 @@ export function validateTopicName(name: string): void {
 export class TopicRegistry {
   readonly #byName = new Map<string, Topic>();
   readonly #byId = new Map<string, Topic>();
-  /** By ordinal modulo 2^16 (what a message id holds); the newest topic wins. */
-  readonly #byOrdinal16 = new Map<number, Topic>();
   #nextOrdinal = 0;
   readonly #logManager: LogManager;
   readonly #meta: InternalLog;
@@ -103,7 +101,6 @@ export class TopicRegistry {
     const topic: Topic = { name: r.name, id: r.id, partitions: r.partitions, configs: new Map(Object.entries(r.configs)), internal: false, ordinal };
     this.#byName.set(name, topic);
     this.#byId.set(topic.id, topic);
-    this.#byOrdinal16.set(ordinal & 0xffff, topic);
   }
 
   get(name: string): Topic | undefined {
@@ -114,10 +111,18 @@ export class TopicRegistry {
     return this.#byId.get(id);
   }
 
-  /** The live topic whose ordinal is `ordinal16` modulo 2^16, if any. */
-  byOrdinal16(ordinal16: number): Topic | undefined {
-    const topic = this.#byOrdinal16.get(ordinal16 & 0xffff);
-    return topic !== undefined && this.#byName.get(topic.name) === topic ? topic : undefined;
+  /**
+   * The newest live topic whose ordinal is `value` modulo 2^bits (message ids
+   * hold the low bits of the ordinal). A scan: ids are looked up rarely (view,
+   * send-back), never per message on the hot path.
+   */
+  byOrdinalLowBits(bits: number, value: number): Topic | undefined {
+    const span = 2 ** bits;
+    let best: Topic | undefined;
+    for (const topic of this.#byName.values()) {
+      if (topic.ordinal >= 0 && topic.ordinal % span === value && (best === undefined || topic.ordinal > best.ordinal)) best = topic;
+    }
+    return best;
   }
 
   list(): IterableIterator<Topic> {

@@ -37,7 +37,7 @@ export function readOne(state: RocketmqState, topic: Topic, queueId: number, off
 export function findByCommitLogOffset(state: RocketmqState, commitLogOffset: string): FoundMessage | undefined {
   const location = parsePackedOffset(commitLogOffset);
   if (location === null) return undefined;
-  const topic = state.broker.topics.byOrdinal16(location.topicNumber);
+  const topic = state.broker.topics.byOrdinalLowBits(location.topicBits, location.topicNumber);
   if (topic === undefined) return undefined;
   const record = readOne(state, topic, location.queueId, location.queueOffset);
   return record === undefined ? undefined : { topic, queueId: location.queueId, record };

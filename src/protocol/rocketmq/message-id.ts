@@ -2,50 +2,63 @@
 // [store IPv4 | store port int32 | commit-log offset int64]. Diglot has no
 // commit log: the 64-bit "commit-log offset" packs (topic number, queue,
 // queue offset) so VIEW_MESSAGE_BY_ID, CONSUMER_SEND_MSG_BACK and
-// END_TRANSACTION can find the message again (DESIGN.md §2):
-//   bits 63..48 topic number (16 bits), 47..36 queue id (12 bits), 35..0 queue offset (36 bits).
+// END_TRANSACTION can find the message again (DESIGN.md §2). Two layouts:
+//   compact (bit 63 clear, value < 2^53): topic 14 bits | queue 7 bits | offset 32 bits
+//   wide    (bit 63 set):                 1 | topic 16 bits | queue 12 bits | offset 35 bits
+// Compact ids stay exact in JavaScript numbers — ali-ons reads the commit-log
+// offset into a Number and sends it back on CONSUMER_SEND_MSG_BACK — so they
+// are used whenever the queue is below 128 and the offset below 2^32.
 
-export const TOPIC_NUMBER_BITS = 16;
-export const QUEUE_BITS = 12;
-export const OFFSET_BITS = 36;
-const OFFSET_SPAN = 2 ** OFFSET_BITS;
-const QUEUE_SPAN = 2 ** QUEUE_BITS;
+export const COMPACT_TOPIC_BITS = 14;
+export const WIDE_TOPIC_BITS = 16;
+const COMPACT_QUEUES = 128;
+const WIDE_QUEUES = 4096;
+const COMPACT_OFFSET_SPAN = 2 ** 32;
+const WIDE_OFFSET_SPAN = 2 ** 35;
 
 export interface MessageLocation {
-  /** Topic number modulo 2^16 (the topic registry's ordinal). */
+  /** How many low bits of the topic number the id holds (14 or 16). */
+  topicBits: number;
+  /** The topic number (the topic registry's ordinal) modulo 2^topicBits. */
   topicNumber: number;
   queueId: number;
   queueOffset: number;
 }
 
-/** True when the location fits the packing (queue < 4096, offset < 2^36). */
+/** True when the location fits one of the layouts. */
 export function packable(queueId: number, queueOffset: number): boolean {
-  return queueId >= 0 && queueId < QUEUE_SPAN && queueOffset >= 0 && queueOffset < OFFSET_SPAN;
+  return queueId >= 0 && queueId < WIDE_QUEUES && queueOffset >= 0 && queueOffset < WIDE_OFFSET_SPAN;
 }
 
-/** The packed 64-bit offset as two int32 words (high, low) for writing into a message record. */
+/** The packed 64-bit offset as two words (high, low) for writing into a message record. Callers check packable(). */
 export function packLocation(topicNumber: number, queueId: number, queueOffset: number): { high: number; low: number } {
-  const offsetHigh = Math.floor(queueOffset / 2 ** 32); // < 16
-  const high = (((topicNumber & 0xffff) << 16) | ((queueId & 0xfff) << 4) | (offsetHigh & 0xf)) >>> 0;
   const low = queueOffset >>> 0;
-  return { high, low };
+  if (queueId < COMPACT_QUEUES && queueOffset < COMPACT_OFFSET_SPAN) {
+    return { high: (((topicNumber & 0x3fff) << 7) | queueId) >>> 0, low };
+  }
+  const offsetHigh = Math.floor(queueOffset / 2 ** 32); // < 8
+  return { high: (0x80000000 | ((topicNumber & 0xffff) << 15) | ((queueId & 0xfff) << 3) | (offsetHigh & 0x7)) >>> 0, low };
 }
 
 export function unpackLocation(high: number, low: number): MessageLocation {
   const h = high >>> 0;
-  return { topicNumber: h >>> 16, queueId: (h >>> 4) & 0xfff, queueOffset: (h & 0xf) * 2 ** 32 + (low >>> 0) };
+  if ((h & 0x80000000) === 0) {
+    return { topicBits: COMPACT_TOPIC_BITS, topicNumber: (h >>> 7) & 0x3fff, queueId: h & 0x7f, queueOffset: low >>> 0 };
+  }
+  return { topicBits: WIDE_TOPIC_BITS, topicNumber: (h >>> 15) & 0xffff, queueId: (h >>> 3) & 0xfff, queueOffset: (h & 0x7) * 2 ** 32 + (low >>> 0) };
 }
 
-/** The commit-log offset as a decimal string (it may exceed 2^53, so BigInt). */
+/** The commit-log offset as a decimal string, as Java prints the signed long. */
 export function packedOffsetString(topicNumber: number, queueId: number, queueOffset: number): string {
   const { high, low } = packLocation(topicNumber, queueId, queueOffset);
   return BigInt.asIntN(64, (BigInt(high) << 32n) | BigInt(low)).toString();
 }
 
+/** Decodes the decimal commit-log offset a client sends back (signed, or a rounded JS number for compact ids). */
 export function parsePackedOffset(text: string): MessageLocation | null {
   let value: bigint;
   try {
-    value = BigInt.asUintN(64, BigInt(text));
+    value = BigInt.asUintN(64, BigInt(text.trim()));
   } catch {
     return null;
   }
