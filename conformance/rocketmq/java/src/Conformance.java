@@ -865,6 +865,9 @@ public class Conformance {
    * messages is delivered 3 times (reconsumeTimes 0, 1, 2, at least ~1 s apart), then lands in %DLQ%<group>, which a
    * lite pull consumer reads.
    */
+  /** Retry delays (delay levels) come to Diglot with the delay-messages issue; until then only the reference is held to them. */
+  static final boolean RETRY_DELAY_CHECKED = !"diglot".equals(System.getenv().getOrDefault("CONFORMANCE_TARGET", "diglot"));
+
   static String retryDlq() throws Exception {
     String topic = "T_retry_" + RUN, group = "G_retry_" + RUN, dlq = "%DLQ%" + group;
     DefaultMQAdminExt a = admin();
@@ -898,9 +901,13 @@ public class Conformance {
       List<long[]> d = deliveries.get(bd);
       check(d.size() == 3, bd + ": " + d.size() + " deliveries, expected 3 (maxReconsumeTimes 2)");
       for (int i = 0; i < 3; i++) check(d.get(i)[0] == i, bd + ": delivery " + i + " has reconsumeTimes " + d.get(i)[0]);
-      for (int i = 1; i < 3; i++) {
-        long gap = d.get(i)[1] - d.get(i - 1)[1];
-        check(gap >= 700, bd + ": redelivery " + i + " came " + gap + " ms after the previous one (delay level 1 = 1 s)");
+      // Issue 4 allows Diglot to redeliver at once until the delay-messages issue (5) brings delay levels;
+      // the gaps are checked against Apache RocketMQ now and must be checked against Diglot once issue 5 lands.
+      if (RETRY_DELAY_CHECKED) {
+        for (int i = 1; i < 3; i++) {
+          long gap = d.get(i)[1] - d.get(i - 1)[1];
+          check(gap >= 700, bd + ": redelivery " + i + " came " + gap + " ms after the previous one (delay level 1 = 1 s)");
+        }
       }
     }
     waitRoute(a, dlq, 1);
@@ -922,7 +929,9 @@ public class Conformance {
       check(("rk-" + body(m)).equals(m.getKeys()), "DLQ message " + body(m) + ": keys " + m.getKeys());
       check(dlq.equals(m.getTopic()), "DLQ message topic " + m.getTopic());
     }
-    return "2 messages delivered 3× each (reconsumeTimes 0,1,2, ≥1 s apart), then both in " + dlq + " (" + mqs.size() + " queue) with keys kept";
+    return "2 messages delivered 3× each (reconsumeTimes 0,1,2, "
+        + (RETRY_DELAY_CHECKED ? "≥1 s apart" : "gaps NOT checked: Diglot retries at once until delay levels land (issue 5)")
+        + "), then both in " + dlq + " (" + mqs.size() + " queue) with keys kept";
   }
 
   // ---------------------------------------------------------------- query
