@@ -177,13 +177,15 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
     assert.ok(sample(text, 'diglot_storage_appended_bytes_total')! > 0);
     assert.equal(sample(text, 'diglot_storage_appended_records_total'), 1);
     assert.match(text, /# TYPE diglot_storage_fsync_seconds histogram/);
-    // The two internal logs: __diglot_metadata and __consumer_offsets.
-    assert.equal(sample(text, 'diglot_storage_segments'), 2);
+    // The three internal logs: __diglot_metadata, __consumer_offsets and __diglot_protocol_state.
+    assert.equal(sample(text, 'diglot_storage_segments'), 3);
     assert.match(text, /# TYPE diglot_storage_log_size_bytes gauge/);
     assert.ok(sample(text, 'process_resident_memory_bytes')! > 0);
 
     // The Kafka listener bound a free port.
     assert.ok(broker.lines.some((l) => l.component === 'kafka' && typeof l.port === 'number' && l.port > 0));
+    // And so did the RocketMQ listener.
+    assert.ok(broker.lines.some((l) => l.component === 'rocketmq' && typeof l.port === 'number' && l.port > 0));
     // The storage engine really opened the directory it was given.
     assert.ok(broker.lines.some((l) => l.component === 'storage' && l.dataDir === dataDir));
 

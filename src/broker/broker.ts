@@ -18,7 +18,9 @@ import {
 import type { ReadResult } from '../storage/types.ts';
 import { BrokerError, fromStorageCode, type BrokerErrorCode } from './errors.ts';
 import { GroupCoordinator } from './groups/index.ts';
+import { PROTOCOL_STATE_TOPIC } from './internal-log.ts';
 import { OffsetStore } from './offsets.ts';
+import { StateStore } from './state-store.ts';
 import { ProducerStates } from './producers.ts';
 import { TopicRegistry, type Topic } from './topics.ts';
 import { TOPIC_CONFIGS } from './topic-configs.ts';
@@ -72,12 +74,15 @@ export class Broker {
   readonly producers: ProducerStates;
   /** Classic consumer groups (Kafka JoinGroup/SyncGroup...); offsets live in `offsets`. */
   readonly groups: GroupCoordinator;
+  /** Durable key → JSON state of the protocol front ends (RocketMQ subscription groups, KV config). */
+  readonly protocolState: StateStore;
   readonly nowMs: () => number;
   readonly #waiters = new Map<PartitionLog, Set<DataWaiter>>();
   #waiterCount = 0;
 
-  private constructor(logManager: LogManager, config: BrokerConfig, topics: TopicRegistry, offsets: OffsetStore, nowMs: () => number) {
+  private constructor(logManager: LogManager, config: BrokerConfig, topics: TopicRegistry, offsets: OffsetStore, protocolState: StateStore, nowMs: () => number) {
     this.logManager = logManager;
+    this.protocolState = protocolState;
     this.config = config;
     this.topics = topics;
     this.offsets = offsets;
@@ -94,7 +99,8 @@ export class Broker {
   static async open(logManager: LogManager, config: BrokerConfig, nowMs: () => number = Date.now): Promise<Broker> {
     const topics = await TopicRegistry.open(logManager, nowMs);
     const offsets = OffsetStore.open(logManager, nowMs);
-    return new Broker(logManager, config, topics, offsets, nowMs);
+    const protocolState = StateStore.open(logManager, PROTOCOL_STATE_TOPIC, nowMs);
+    return new Broker(logManager, config, topics, offsets, protocolState, nowMs);
   }
 
   get clusterId(): string {

@@ -9,6 +9,8 @@ import { buildRecordBatch, forEachBatch, readRecords, type RecordInput } from '.
 
 export const METADATA_TOPIC = '__diglot_metadata';
 export const OFFSETS_TOPIC = '__consumer_offsets';
+/** Protocol front ends' own durable state (RocketMQ subscription groups, KV config): broker/state-store.ts. */
+export const PROTOCOL_STATE_TOPIC = '__diglot_protocol_state';
 
 /** Offsets and metadata are small: read them back in chunks of this size. */
 const REPLAY_CHUNK_BYTES = 1 << 20;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { BrokerError } from './errors.ts';
-import { InternalLog, METADATA_TOPIC, OFFSETS_TOPIC } from './internal-log.ts';
+import { InternalLog, METADATA_TOPIC, OFFSETS_TOPIC, PROTOCOL_STATE_TOPIC } from './internal-log.ts';
 import { logConfigFor, validateTopicConfig } from './topic-configs.ts';
 
 export interface Topic {
@@ -70,6 +70,7 @@ export class TopicRegistry {
     }
     registry.#registerInternal(METADATA_TOPIC);
     registry.#registerInternal(OFFSETS_TOPIC);
+    registry.#registerInternal(PROTOCOL_STATE_TOPIC);
     // Recovered logs start with broker defaults; topic overrides live in the metadata log.
     for (const topic of registry.#byName.values()) if (!topic.internal) registry.#applyLogConfig(topic);
     return registry;

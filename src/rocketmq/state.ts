@@ -23,6 +23,9 @@ export const FORBIDDEN_SEND_TOPICS = new Set([
   'SELF_TEST_TOPIC',
   'OFFSET_MOVED_EVENT',
 ]);
+/** Keys of the RocketMQ front end in the broker's protocol state store. */
+const GROUP_KEY = 'rocketmq.group:';
+const KV_KEY = 'rocketmq.kv:';
 export const PERM_READ = 4;
 export const PERM_WRITE = 2;
 export const PERM_INHERIT = 1;
@@ -66,8 +69,15 @@ export class RocketmqState {
   readonly maxReconsumeTimes: number;
   readonly clients: ClientRegistry;
   readonly locks: QueueLocks;
-  /** Name server KV config: namespace → key → value (in memory, as a name server without kvConfigPath persistence). */
+  /**
+   * Name server KV config: namespace → key → value. Read here; change it with
+   * putKv/deleteKv, which store it durably first (the broker's protocol state log).
+   */
   readonly kv = new Map<string, Map<string, string>>();
+  /**
+   * Subscription-group settings. Groups set by admin requests (saveSubscriptionGroup)
+   * survive restarts; others hold defaults created on first use.
+   */
   readonly subscriptionGroups = new Map<string, SubscriptionGroupConfig>();
   readonly nowMs: () => number;
   readonly startedMs: number;
@@ -86,6 +96,43 @@ export class RocketmqState {
     this.#logger = options.logger;
     this.clients = new ClientRegistry({ nowMs: this.nowMs, logger: options.logger });
     this.locks = new QueueLocks(this.nowMs);
+    const store = this.broker.protocolState;
+    for (const [key, config] of store.entries<SubscriptionGroupConfig>(GROUP_KEY)) this.subscriptionGroups.set(key.slice(GROUP_KEY.length), config);
+    for (const [key, value] of store.entries<string>(KV_KEY)) {
+      const [namespace, name] = JSON.parse(key.slice(KV_KEY.length)) as [string, string];
+      this.#kvSet(namespace, name, value);
+    }
+  }
+
+  #kvSet(namespace: string, key: string, value: string): void {
+    let table = this.kv.get(namespace);
+    if (table === undefined) this.kv.set(namespace, (table = new Map()));
+    table.set(key, value);
+  }
+
+  /** Stores a KV config entry durably, then shows it. */
+  async putKv(namespace: string, key: string, value: string): Promise<void> {
+    await this.broker.protocolState.set(KV_KEY + JSON.stringify([namespace, key]), value);
+    this.#kvSet(namespace, key, value);
+  }
+
+  async deleteKv(namespace: string, key: string): Promise<void> {
+    const table = this.kv.get(namespace);
+    if (table?.has(key) !== true) return;
+    await this.broker.protocolState.set(KV_KEY + JSON.stringify([namespace, key]), null);
+    table.delete(key);
+    if (table.size === 0) this.kv.delete(namespace);
+  }
+
+  /** Stores a subscription group's settings durably, then applies them. */
+  async saveSubscriptionGroup(config: SubscriptionGroupConfig): Promise<void> {
+    await this.broker.protocolState.set(GROUP_KEY + config.groupName, config);
+    this.subscriptionGroups.set(config.groupName, config);
+  }
+
+  async deleteSubscriptionGroup(group: string): Promise<void> {
+    if (this.broker.protocolState.get(GROUP_KEY + group) !== undefined) await this.broker.protocolState.set(GROUP_KEY + group, null);
+    this.subscriptionGroups.delete(group);
   }
 
   /** The topic, created with `queues` queues when missing and auto-creation is on (or `force`). */

@@ -1,6 +1,7 @@
 // Name server KV config (rocketmq-remoting.md §3.1): PUT_KV_CONFIG (100),
 // GET_KV_CONFIG (101), DELETE_KV_CONFIG (102), GET_KVLIST_BY_NAMESPACE (219).
-// mqadmin `updateTopic -o true` stores ORDER_TOPIC_CONFIG here. Bounded.
+// mqadmin `updateTopic -o true` stores ORDER_TOPIC_CONFIG here. Bounded; durable
+// (the broker's protocol state log), as a name server's kvConfig.json.
 
 import { RequestCode, ResponseCode } from '../../protocol/rocketmq/index.ts';
 import { json, requireString, type RocketmqHandler } from './types.ts';
@@ -10,16 +11,15 @@ const ENTRIES_MAX = 100_000;
 export const putKvConfig: RocketmqHandler = {
   codes: [RequestCode.PUT_KV_CONFIG],
   name: 'PUT_KV_CONFIG',
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const namespace = requireString(request, 'namespace');
     const key = requireString(request, 'key');
     const value = requireString(request, 'value');
-    let table = ctx.state.kv.get(namespace);
+    const table = ctx.state.kv.get(namespace);
     let total = 0;
     for (const t of ctx.state.kv.values()) total += t.size;
     if (total >= ENTRIES_MAX && table?.has(key) !== true) return { code: ResponseCode.SYSTEM_ERROR, remark: `KV config holds ${ENTRIES_MAX} entries already` };
-    if (table === undefined) ctx.state.kv.set(namespace, (table = new Map()));
-    table.set(key, value);
+    await ctx.state.putKv(namespace, key, value);
     return { code: ResponseCode.SUCCESS };
   },
 };
@@ -39,12 +39,10 @@ export const getKvConfig: RocketmqHandler = {
 export const deleteKvConfig: RocketmqHandler = {
   codes: [RequestCode.DELETE_KV_CONFIG],
   name: 'DELETE_KV_CONFIG',
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const namespace = requireString(request, 'namespace');
     const key = requireString(request, 'key');
-    const table = ctx.state.kv.get(namespace);
-    table?.delete(key);
-    if (table?.size === 0) ctx.state.kv.delete(namespace);
+    await ctx.state.deleteKv(namespace, key);
     return { code: ResponseCode.SUCCESS };
   },
 };

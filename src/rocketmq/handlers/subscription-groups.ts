@@ -10,8 +10,8 @@
 // defaults, as a Java broker auto-creates it; an unknown one → 26
 // SUBSCRIPTION_GROUP_NOT_EXIST. DELETE_SUBSCRIPTIONGROUP (207) forgets the
 // config and, with cleanOffset=true, the group's committed offsets (shared
-// with a Kafka group of the same name). Configs live in memory, like the
-// rest of the RocketMQ front end's state: a restart brings back defaults.
+// with a Kafka group of the same name). Configs set here are stored durably
+// (the broker's protocol state log) and survive restarts.
 
 import { RequestCode, ResponseCode } from '../../protocol/rocketmq/index.ts';
 import { dataVersion, fastjsonBody } from '../admin-bodies.ts';
@@ -63,14 +63,14 @@ export function parseSubscriptionGroup(state: RocketmqState, raw: unknown): Subs
 export const updateAndCreateSubscriptionGroup: RocketmqHandler = {
   codes: [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP],
   name: 'UPDATE_AND_CREATE_SUBSCRIPTIONGROUP',
-  handle(ctx, request) {
+  async handle(ctx, request) {
     const parsed = parseSubscriptionGroup(ctx.state, jsonBody<unknown>(request, 'UPDATE_AND_CREATE_SUBSCRIPTIONGROUP'));
     if (typeof parsed === 'string') return { code: ResponseCode.INVALID_PARAMETER, remark: parsed };
     const groups = ctx.state.subscriptionGroups;
     if (!groups.has(parsed.groupName) && groups.size >= SUBSCRIPTION_GROUPS_MAX) {
       return { code: ResponseCode.SYSTEM_ERROR, remark: `${SUBSCRIPTION_GROUPS_MAX} subscription groups exist already` };
     }
-    groups.set(parsed.groupName, parsed);
+    await ctx.state.saveSubscriptionGroup(parsed);
     ctx.logger.info({ group: parsed.groupName, retryMaxTimes: parsed.retryMaxTimes }, 'rocketmq admin updated subscription group');
     return { code: ResponseCode.SUCCESS };
   },
@@ -114,7 +114,7 @@ export const deleteSubscriptionGroup: RocketmqHandler = {
   async handle(ctx, request) {
     const group = requireString(request, 'groupName');
     const cleanOffset = optionalBool(request, 'cleanOffset', false);
-    ctx.state.subscriptionGroups.delete(group);
+    await ctx.state.deleteSubscriptionGroup(group);
     if (cleanOffset) await ctx.state.broker.offsets.delete(group, null);
     ctx.logger.info({ group, cleanOffset }, 'rocketmq admin deleted subscription group');
     return { code: ResponseCode.SUCCESS };
