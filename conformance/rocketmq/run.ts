@@ -73,12 +73,13 @@ function java(module: 'v49' | 'v5'): (s: Scenario, ctx: CellContext) => [string,
         '-Xmx256m',
         '-XX:+UseSerialGC',
         '-XX:TieredStopAtLevel=1',
-        // Client logs into files under the run's log dir (4.9.x: rocketmq.client.*, 5.x: rocketmq.log.*), WARN and up.
+        // 4.9.8: the client's own logger writes files under the run's log dir, WARN and up.
         `-Drocketmq.client.logRoot=${clientLogs}`,
         '-Drocketmq.client.logLevel=WARN',
-        `-Drocketmq.log.root=${clientLogs}`,
+        // 5.3.3: the shaded logback would pick rocketmq-tools' config (INFO into ~/logs/rocketmqlogs): WARN to stderr.
+        `-Drmq.logback.configurationFile=${path.join(JAVA_DIR, 'logback-stderr.xml')}`,
         '-Drocketmq.log.level=warn',
-        // 4.9.8's classpath has logback (through rocketmq-tools): keep it (and Kafka's client logs) on stderr.
+        // 4.9.8's classpath has logback (through rocketmq-tools), Kafka's client logs through slf4j: WARN to stderr.
         `-Dlogback.configurationFile=${path.join(JAVA_DIR, 'logback-stderr.xml')}`,
         '-cp',
         javaClasspath(module),

@@ -82,7 +82,8 @@ function adminData(topic: string, group: string, key: string, n: number): Promis
   return new Promise((resolve, reject) => {
     const args = [
       '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-      `-Drocketmq.client.logRoot=${LOG_DIR}`, '-Drocketmq.client.logLevel=WARN', `-Drocketmq.log.root=${LOG_DIR}`, '-Drocketmq.log.level=warn',
+      `-Drocketmq.client.logRoot=${LOG_DIR}`, '-Drocketmq.client.logLevel=WARN', '-Drocketmq.log.level=warn',
+      `-Drmq.logback.configurationFile=${path.join(JAVA_DIR, 'logback-stderr.xml')}`,
       `-Dlogback.configurationFile=${path.join(JAVA_DIR, 'logback-stderr.xml')}`,
       '-cp', javaClasspath('v5'), 'Conformance', 'admin-data', topic, group, key, String(n),
     ];
