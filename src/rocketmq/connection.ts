@@ -28,6 +28,8 @@ import type { ClientChannel } from './clients.ts';
 import type { RocketmqState } from './state.ts';
 import { HeaderError, NO_REPLY, type Reply, type RequestContext, type RocketmqHandler } from './handlers/types.ts';
 import { SubscriptionParseError } from './subscription.ts';
+import { BrokerError, type BrokerErrorCode } from '../broker/errors.ts';
+import { rocketmqCode } from './error-codes.ts';
 
 export interface RocketmqConnectionOptions {
   state: RocketmqState;
@@ -41,6 +43,8 @@ export interface RocketmqConnectionOptions {
 }
 
 const WRITE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
+/** Broker errors a request causes (answered with their code and message, not logged as failures). */
+const CLIENT_ERRORS = new Set<BrokerErrorCode>(['INVALID_TOPIC', 'INVALID_PARTITIONS', 'INVALID_CONFIG', 'INVALID_REQUEST']);
 /** Broker→client requests awaiting an answer (GET_CONSUMER_RUNNING_INFO relays); bounded. */
 const PENDING_REQUESTS_MAX = 1024;
 
@@ -195,6 +199,8 @@ export class RocketmqConnection implements ClientChannel {
   #errorReply(err: unknown, command: RemotingCommand): Reply {
     if (err instanceof HeaderError) return { code: ResponseCode.SYSTEM_ERROR, remark: err.message };
     if (err instanceof SubscriptionParseError) return { code: ResponseCode.SUBSCRIPTION_PARSE_FAILED, remark: err.message };
+    // The request named something the broker refuses (a retry topic for an illegal group name...): the client's error.
+    if (err instanceof BrokerError && CLIENT_ERRORS.has(err.code)) return { code: rocketmqCode(err.code), remark: err.message };
     this.#log.error({ err, code: command.code }, 'rocketmq request handler failed');
     return { code: ResponseCode.SYSTEM_ERROR, remark: `request ${command.code} failed: ${(err as Error)?.message ?? String(err)}` };
   }

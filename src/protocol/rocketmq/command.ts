@@ -48,8 +48,18 @@ function asInt(value: unknown, field: string, fallback?: number): number {
     if (fallback !== undefined) return fallback;
     throw new RemotingDecodeError(`header field ${field} is missing`);
   }
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new RemotingDecodeError(`header field ${field} is not an integer`);
+  // Java ints: a value beyond them would not come back unchanged (an opaque the client could not match).
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) throw new RemotingDecodeError(`header field ${field} is not an int32`);
   return value;
+}
+
+/** An object or array field value as its JSON text; one nested too deeply to re-serialise is malformed input, not a crash. */
+function jsonText(value: object, field: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    throw new RemotingDecodeError(`extFields value of ${JSON.stringify(field.slice(0, 64))} does not re-serialise: ${(err as Error).message}`);
+  }
 }
 
 function decodeJsonHeader(header: Buffer, body: Buffer): RemotingCommand {
@@ -68,7 +78,7 @@ function decodeJsonHeader(header: Buffer, body: Buffer): RemotingCommand {
     for (const [k, v] of Object.entries(ext as Record<string, unknown>)) {
       if (v === null || v === undefined) continue;
       // ali-ons sends numbers and booleans as raw JSON values.
-      extFields[k] = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      extFields[k] = typeof v === 'string' ? v : typeof v === 'object' ? jsonText(v as object, k) : String(v);
     }
   }
   const remark = h['remark'];

@@ -4,7 +4,7 @@
 
 import { RequestCode, ResponseCode } from '../../protocol/rocketmq/index.ts';
 import type { QueueRef } from '../locks.ts';
-import { HeaderError, json, jsonBody, type RocketmqHandler } from './types.ts';
+import { HeaderError, isObject, json, jsonObjectBody, type RocketmqHandler } from './types.ts';
 
 interface LockBody {
   clientId?: string;
@@ -21,6 +21,7 @@ function parse(body: LockBody): { group: string; clientId: string; queues: Queue
   if (set.length > QUEUES_PER_REQUEST_MAX) throw new HeaderError(`lock body names more than ${QUEUES_PER_REQUEST_MAX} queues`);
   const queues: QueueRef[] = [];
   for (const mq of set) {
+    if (!isObject(mq)) throw new HeaderError('lock body mqSet entries need topic and queueId');
     const queueId = Number(mq.queueId);
     if (typeof mq.topic !== 'string' || !Number.isInteger(queueId)) throw new HeaderError('lock body mqSet entries need topic and queueId');
     queues.push({ topic: mq.topic, brokerName: String(mq.brokerName ?? ''), queueId });
@@ -32,7 +33,7 @@ export const lockBatchMq: RocketmqHandler = {
   codes: [RequestCode.LOCK_BATCH_MQ],
   name: 'LOCK_BATCH_MQ',
   handle(ctx, request) {
-    const { group, clientId, queues } = parse(jsonBody<LockBody>(request, 'LOCK_BATCH_MQ'));
+    const { group, clientId, queues } = parse(jsonObjectBody<LockBody>(request, 'LOCK_BATCH_MQ'));
     const granted = ctx.state.locks.lock(group, clientId, queues);
     return { code: ResponseCode.SUCCESS, body: json({ lockOKMQSet: granted.map((q) => ({ brokerName: q.brokerName, queueId: q.queueId, topic: q.topic })) }) };
   },
@@ -42,7 +43,7 @@ export const unlockBatchMq: RocketmqHandler = {
   codes: [RequestCode.UNLOCK_BATCH_MQ],
   name: 'UNLOCK_BATCH_MQ',
   handle(ctx, request) {
-    const { group, clientId, queues } = parse(jsonBody<LockBody>(request, 'UNLOCK_BATCH_MQ'));
+    const { group, clientId, queues } = parse(jsonObjectBody<LockBody>(request, 'UNLOCK_BATCH_MQ'));
     ctx.state.locks.unlock(group, clientId, queues);
     return { code: ResponseCode.SUCCESS };
   },

@@ -96,6 +96,18 @@ export function jsonBody<T>(request: RemotingCommand, what: string): T {
   }
 }
 
+/** A JSON body that must be an object (its fields are read next: `null`, `7` or `[]` would throw a TypeError). */
+export function jsonObjectBody<T>(request: RemotingCommand, what: string): T {
+  const value = jsonBody<unknown>(request, what);
+  if (!isObject(value)) throw new HeaderError(`${what} body is not a JSON object`);
+  return value as T;
+}
+
+/** A JSON object (not null, not an array): what a body's nested entries must be before their fields are read. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** JSON body bytes of a reply. */
 export function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
