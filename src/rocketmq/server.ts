@@ -74,6 +74,7 @@ export async function startRocketmqListener(options: RocketmqListenerOptions): P
     defaultQueues: options.defaultQueues,
     maxReconsumeTimes: options.maxReconsumeTimes,
     logger: options.logger,
+    pool,
   });
   const log = options.logger;
   server.on('connection', (accepted) => {

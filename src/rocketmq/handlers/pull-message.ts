@@ -16,9 +16,15 @@ import { FilterCache, type MessageFilter } from '../subscription.ts';
 import { optionalInt, optionalLong, optionalString, requireInt, requireLong, requireString, type Reply, type RocketmqHandler } from './types.ts';
 
 export const PULL_SYS_FLAG = { COMMIT_OFFSET: 0x1, SUSPEND: 0x2, SUBSCRIPTION: 0x4, CLASS_FILTER: 0x8, LITE_PULL: 0x10 } as const;
-/** Messages per answer at most (a Java broker: 32 from memory), bytes read per attempt. */
+/** Messages per answer at most (a Java broker: 32 from memory). */
 const PULL_MESSAGES_MAX = 1024;
-const PULL_READ_BYTES = 1 << 20;
+/**
+ * Bytes read per step and per answer: a push consumer asks for 32 messages
+ * (~33 KiB of 1 KiB bodies), so a pull reads 64 KiB first and reads on only
+ * while too few messages matched, up to 1 MiB (filters that drop most).
+ */
+const PULL_READ_STEP_BYTES = 64 * 1024;
+const PULL_READ_BYTES_MAX = 1 << 20;
 /** Held pulls answer before the Java client's 30 s pull RPC timeout. */
 const SUSPEND_MS_MAX = 25_000;
 
@@ -79,36 +85,60 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
   if (offset === max) return canHold ? null : answer(ResponseCode.PULL_NOT_FOUND, 'OFFSET_OVERFLOW_ONE', offset, min, max);
   const limit = Math.max(1, Math.min(req.maxMsgNums, PULL_MESSAGES_MAX));
   const byteLimit = Math.max(1, req.maxMsgBytes);
-  const read = state.broker.read(topic, req.queueId, offset, PULL_READ_BYTES);
-  if (read.errorCode !== 'NONE' || read.result === null) {
-    return answer(ResponseCode.PULL_OFFSET_MOVED, `read failed: ${read.errorCode}`, Math.max(min, Math.min(offset, max)), min, max);
-  }
-  const bytes = read.result.bytes;
-  const matched: DecodedRecord[] = [];
-  let matchedBytes = 0;
-  let lastScanned = offset - 1;
-  let full = false;
-  forEachBatch(bytes, (pos) => {
-    if (full) return;
-    for (const record of readRecords(bytes, pos)) {
-      if (record.offset < offset) continue;
-      if (matched.length >= limit || (matched.length > 0 && matchedBytes >= byteLimit)) {
-        full = true;
-        return;
+  const pool = state.pool;
+  const slabs: Buffer[] = [];
+  // Reads land in pooled slabs; the records point into them until encoded, then they go back.
+  const alloc = (size: number): Buffer => {
+    const slab = pool.take(size);
+    slabs.push(slab);
+    return slab;
+  };
+  try {
+    const matched: DecodedRecord[] = [];
+    let matchedBytes = 0;
+    let lastScanned = offset - 1;
+    let full = false;
+    let next = offset;
+    let readBytes = 0;
+    let readFailed: string | null = null;
+    while (!full && next < max && readBytes < PULL_READ_BYTES_MAX) {
+      const read = state.broker.read(topic, req.queueId, next, PULL_READ_STEP_BYTES, alloc);
+      if (read.errorCode !== 'NONE' || read.result === null) {
+        readFailed = read.errorCode;
+        break;
       }
-      lastScanned = record.offset;
-      if (!filter.matches(record)) continue;
-      matched.push(record);
-      matchedBytes += record.value?.length ?? 0;
+      const bytes = read.result.bytes;
+      if (bytes.length === 0 || read.result.nextOffset <= next) break;
+      readBytes += bytes.length;
+      forEachBatch(bytes, (pos) => {
+        if (full) return;
+        for (const record of readRecords(bytes, pos)) {
+          if (record.offset < next) continue;
+          if (matched.length >= limit || (matched.length > 0 && matchedBytes >= byteLimit)) {
+            full = true;
+            return;
+          }
+          lastScanned = record.offset;
+          if (!filter.matches(record)) continue;
+          matched.push(record);
+          matchedBytes += record.value?.length ?? 0;
+        }
+      });
+      next = read.result.nextOffset;
+      // Enough for one answer: stop rather than read ahead.
+      if (matched.length >= limit) full = true;
     }
-  });
-  if (matched.length > 0) {
-    const body = encodeMessages(state.storeHost, topic, req.queueId, matched);
-    return answer(ResponseCode.SUCCESS, 'FOUND', lastScanned + 1, min, max, body);
+    if (matched.length > 0) {
+      const body = encodeMessages(state.storeHost, topic, req.queueId, matched);
+      return answer(ResponseCode.SUCCESS, 'FOUND', lastScanned + 1, min, max, body);
+    }
+    if (lastScanned >= offset) return answer(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', lastScanned + 1, min, max);
+    if (readFailed !== null) return answer(ResponseCode.PULL_OFFSET_MOVED, `read failed: ${readFailed}`, Math.max(min, Math.min(offset, max)), min, max);
+    // Nothing readable at the offset although it is below the end (a gap): move past it.
+    return answer(ResponseCode.PULL_OFFSET_MOVED, 'NO_MATCHED_LOGIC_QUEUE', Math.max(next, offset + 1), min, max);
+  } finally {
+    for (const slab of slabs) pool.give(slab);
   }
-  if (lastScanned >= offset) return answer(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', lastScanned + 1, min, max);
-  // Nothing readable at the offset although it is below the end (a gap): move past it.
-  return answer(ResponseCode.PULL_OFFSET_MOVED, 'NO_MATCHED_LOGIC_QUEUE', Math.max(read.result.nextOffset, offset + 1), min, max);
 }
 
 export async function pull(state: RocketmqState, request: RemotingCommand): Promise<Reply> {
