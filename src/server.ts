@@ -113,7 +113,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   // The Kafka and RocketMQ listeners will bind here; until then admin is the only one.
   let kafka: KafkaListener | null = null;
   let rocketmq: RocketmqListener | null = null;
-  let closeBroker = (): void => {};
+  let closeBroker = async (): Promise<void> => {};
   if (storage instanceof LogManager) {
     try {
       const broker = await Broker.open(storage, {
@@ -123,7 +123,10 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         maxMessageBytes: config.maxMessageBytes,
         groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
       });
-      closeBroker = () => broker.close();
+      closeBroker = async () => {
+        broker.close();
+        await broker.offsets.flushDeferred(); // RocketMQ's piggy-backed offsets, before storage closes
+      };
       const kafkaLog = log.child({ component: 'kafka' });
       kafka = await startKafkaListener({
         broker,
@@ -174,7 +177,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
     try {
       // Stop accepting, answer what is in flight, then close connections.
       await Promise.all([kafka?.close(), rocketmq?.close()]);
-      closeBroker();
+      await closeBroker();
       await storage.close();
       storageLog.info('storage closed: flushed, fsynced, checkpointed');
     } finally {

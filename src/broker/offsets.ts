@@ -23,6 +23,9 @@ export interface OffsetCommit {
 type TopicOffsets = Map<number, CommittedOffset>;
 type GroupOffsets = Map<string, TopicOffsets>;
 
+/** How long a deferred commit may wait for its write (see commitDeferred). */
+export const DEFERRED_FLUSH_MS = 1000;
+
 function recordKey(group: string, topic: string, partition: number): string {
   return JSON.stringify([group, topic, partition]);
 }
@@ -31,6 +34,9 @@ export class OffsetStore {
   readonly #groups = new Map<string, GroupOffsets>();
   readonly #log: InternalLog;
   readonly #nowMs: () => number;
+  /** Deferred commits not yet in the log, by record key. */
+  readonly #pending = new Map<string, CommittedOffset>();
+  #flushTimer: NodeJS.Timeout | null = null;
 
   private constructor(log: InternalLog, nowMs: () => number) {
     this.#log = log;
@@ -69,8 +75,49 @@ export class OffsetStore {
     if (commits.length === 0) return;
     const now = this.#nowMs();
     const values = commits.map((c) => ({ offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, commitTimestampMs: now }));
+    // A durable commit supersedes a deferred one of the same key (which would otherwise land later).
+    for (const c of commits) this.#pending.delete(recordKey(group, c.topic, c.partition));
     await this.#log.append(commits.map((c, i) => ({ key: recordKey(group, c.topic, c.partition), value: values[i] })));
     commits.forEach((c, i) => this.#set(group, c.topic, c.partition, values[i]!));
+  }
+
+  /**
+   * Makes commits visible at once and stores them with the next deferred
+   * flush (at most DEFERRED_FLUSH_MS later, one batch for all pending keys;
+   * a key committed again before then is written once). For RocketMQ pulls,
+   * which carry the consumer's offset on every request: a durable append per
+   * pull would grow the log by one record per pull. A crash loses at most the
+   * last interval, which means redelivery, as a Java broker's 5 s offset
+   * persistence does.
+   */
+  commitDeferred(group: string, commits: readonly OffsetCommit[]): void {
+    const now = this.#nowMs();
+    for (const c of commits) {
+      const value = { offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, commitTimestampMs: now };
+      const current = this.get(group, c.topic, c.partition);
+      this.#set(group, c.topic, c.partition, value);
+      if (current !== undefined && current.offset === c.offset && !this.#pending.has(recordKey(group, c.topic, c.partition))) continue;
+      this.#pending.set(recordKey(group, c.topic, c.partition), value);
+    }
+    if (this.#pending.size > 0 && this.#flushTimer === null) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = null;
+        this.flushDeferred().catch(() => {});
+      }, DEFERRED_FLUSH_MS);
+      this.#flushTimer.unref();
+    }
+  }
+
+  /** Writes pending deferred commits now (the timer, and shutdown). */
+  async flushDeferred(): Promise<void> {
+    if (this.#flushTimer !== null) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
+    }
+    if (this.#pending.size === 0) return;
+    const records = [...this.#pending].map(([key, value]) => ({ key, value }));
+    this.#pending.clear();
+    await this.#log.append(records);
   }
 
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {
@@ -96,6 +143,7 @@ export class OffsetStore {
       for (const p of byPartition.keys()) if (partitions === undefined || partitions.includes(p)) victims.push([t, p]);
     }
     if (victims.length === 0) return;
+    for (const [t, p] of victims) this.#pending.delete(recordKey(group, t, p));
     await this.#log.append(victims.map(([t, p]) => ({ key: recordKey(group, t, p), value: null })));
     for (const [t, p] of victims) this.#remove(group, t, p);
   }

@@ -34,6 +34,10 @@ export const updateConsumerOffset: RocketmqHandler = {
     const queueId = requireInt(request, 'queueId');
     const offset = requireLong(request, 'commitOffset');
     if (offset < 0) return { code: ResponseCode.INVALID_PARAMETER, remark: `commitOffset ${offset} is negative` };
+    // Offsets only for queues that exist: a client must not grow the offset store with made-up ones.
+    const known = ctx.state.broker.topics.get(topic);
+    if (known === undefined || known.internal) return { code: ResponseCode.TOPIC_NOT_EXIST, remark: `topic[${topic}] not exist, apply first please!` };
+    if (queueId < 0 || queueId >= known.partitions) return { code: ResponseCode.INVALID_PARAMETER, remark: `queueId[${queueId}] is illegal, topic ${topic} has ${known.partitions} queues` };
     await ctx.state.broker.offsets.commit(group, [{ topic, partition: queueId, offset, leaderEpoch: -1, metadata: null }]);
     return { code: ResponseCode.SUCCESS };
   },

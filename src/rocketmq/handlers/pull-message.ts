@@ -151,10 +151,9 @@ export async function pull(state: RocketmqState, request: RemotingCommand): Prom
     return { code: ResponseCode.INVALID_PARAMETER, remark: `queueId[${req.queueId}] is illegal, topic:[${req.topicName}] topicConfig.readQueueNums:[${topic.partitions}]` };
   }
   if ((req.sysFlag & PULL_SYS_FLAG.COMMIT_OFFSET) !== 0 && req.commitOffset >= 0) {
-    // Piggy-backed offset commit; the pull does not wait for it.
-    state.broker.offsets
-      .commit(req.group, [{ topic: req.topicName, partition: req.queueId, offset: req.commitOffset, leaderEpoch: -1, metadata: null }])
-      .catch(() => {});
+    // Piggy-backed offset commit (every pull of a push consumer carries one): visible at once,
+    // written with the next deferred flush rather than one durable record per pull.
+    state.broker.offsets.commitDeferred(req.group, [{ topic: req.topicName, partition: req.queueId, offset: req.commitOffset, leaderEpoch: -1, metadata: null }]);
   }
   let filter: MessageFilter;
   if (req.topicName.startsWith(RETRY_PREFIX)) {

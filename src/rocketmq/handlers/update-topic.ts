@@ -18,7 +18,7 @@ import { PARTITIONS_MAX } from '../../broker/topics.ts';
 import { RequestCode, ResponseCode } from '../../protocol/rocketmq/index.ts';
 import { rocketmqCode } from '../error-codes.ts';
 import { AUTO_CREATE_TOPIC, FORBIDDEN_SEND_TOPICS, rocketmqTopicNameProblem, type RocketmqState } from '../state.ts';
-import { jsonBody, optionalInt, requireInt, requireString, type Reply, type RocketmqHandler } from './types.ts';
+import { jsonObjectBody, optionalInt, requireInt, requireString, type Reply, type RocketmqHandler } from './types.ts';
 
 /** Why `name` may not be created or deleted through the admin codes, or null. */
 export function adminTopicProblem(name: string): string | null {
@@ -112,7 +112,7 @@ export const updateAndCreateTopicList: RocketmqHandler = {
   codes: [RequestCode.UPDATE_AND_CREATE_TOPIC_LIST],
   name: 'UPDATE_AND_CREATE_TOPIC_LIST',
   async handle(ctx, request) {
-    const body = jsonBody<{ topicConfigList?: unknown }>(request, 'UPDATE_AND_CREATE_TOPIC_LIST');
+    const body = jsonObjectBody<{ topicConfigList?: unknown }>(request, 'UPDATE_AND_CREATE_TOPIC_LIST');
     if (!Array.isArray(body.topicConfigList)) return { code: ResponseCode.INVALID_PARAMETER, remark: 'body needs a topicConfigList array' };
     const list: TopicRequest[] = [];
     // Java validates every entry before changing anything.
