@@ -68,3 +68,55 @@ export function recordProperty(record: DecodedRecord, name: string): string | un
   for (const h of record.headers) if (h.key === name) return h.value === null ? '' : h.value.toString('utf8');
   return undefined;
 }
+
+const NAME_VALUE_SEPARATOR = 1;
+const PROPERTY_SEPARATOR = 2;
+const KEYS_BYTES = Buffer.from(KEYS_PROPERTY, 'latin1');
+
+export interface RecordWireProperties {
+  /** The RocketMQ properties string (`k 0x01 v 0x02`…) as UTF-8 bytes. */
+  properties: Buffer;
+  flag: number;
+  reconsumeTimes: number;
+}
+
+/**
+ * What fromRecord gives, straight as the bytes of the properties string: the
+ * pull path's form, one allocation per message (values are copied as stored,
+ * never decoded to strings and encoded again).
+ */
+export function recordWireProperties(record: DecodedRecord): RecordWireProperties {
+  let size = 0;
+  let flag = 0;
+  let reconsumeTimes = 0;
+  const key = record.key;
+  if (key !== null && key.length > 0) size += KEYS_BYTES.length + key.length + 2;
+  const headers = record.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (h.key.startsWith(INTERNAL_HEADER_PREFIX)) {
+      const n = h.value === null ? 0 : Number(h.value.toString('latin1'));
+      if (h.key === FLAG_HEADER && Number.isInteger(n)) flag = n | 0;
+      else if (h.key === RECONSUME_TIMES_HEADER && Number.isInteger(n)) reconsumeTimes = n | 0;
+      continue;
+    }
+    size += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0) + 2;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  if (key !== null && key.length > 0) {
+    pos += KEYS_BYTES.copy(out, pos);
+    out[pos++] = NAME_VALUE_SEPARATOR;
+    pos += key.copy(out, pos);
+    out[pos++] = PROPERTY_SEPARATOR;
+  }
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (h.key.startsWith(INTERNAL_HEADER_PREFIX)) continue;
+    pos += out.write(h.key, pos, 'utf8');
+    out[pos++] = NAME_VALUE_SEPARATOR;
+    if (h.value !== null) pos += h.value.copy(out, pos);
+    out[pos++] = PROPERTY_SEPARATOR;
+  }
+  return { properties: out, flag, reconsumeTimes };
+}

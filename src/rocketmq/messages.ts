@@ -2,10 +2,9 @@
 // (stored-message records, rocketmq-remoting.md §6) built from decoded
 // records, and message ids that pack (topic, queue, offset) (DESIGN.md §2).
 
-import { fromRecord } from '../broker/rocketmq-mapping.ts';
+import { recordWireProperties } from '../broker/rocketmq-mapping.ts';
 import type { Topic } from '../broker/topics.ts';
 import {
-  encodeProperties,
   offsetMsgId,
   packable,
   packLocation,
@@ -16,6 +15,8 @@ import {
   type StoredMessage,
 } from '../protocol/rocketmq/index.ts';
 import type { DecodedRecord } from '../storage/records.ts';
+
+const EMPTY = Buffer.alloc(0);
 
 /** The commit-log offset words of a message; (0, 0) when the location does not fit the packing. */
 export function physicalOffset(topic: Topic, queueId: number, queueOffset: number): { high: number; low: number } {
@@ -34,8 +35,8 @@ export function encodeMessages(storeHost: Buffer, topic: Topic, queueId: number,
   const parts: StoredMessage[] = [];
   let total = 0;
   for (const record of records) {
-    const m = fromRecord(record);
-    let properties: Buffer = Buffer.from(encodeProperties(m.properties), 'utf8');
+    const m = recordWireProperties(record);
+    let properties = m.properties;
     // An int16 length: properties beyond it (only possible for Kafka-produced headers) are cut at a pair boundary.
     if (properties.length > PROPERTIES_BYTES_MAX) properties = truncateProperties(properties);
     const { high, low } = physicalOffset(topic, queueId, record.offset);
@@ -51,7 +52,7 @@ export function encodeMessages(storeHost: Buffer, topic: Topic, queueId: number,
       storeTimestampMs: record.timestampMs,
       storeHost,
       reconsumeTimes: m.reconsumeTimes,
-      body: m.body,
+      body: record.value ?? EMPTY,
       topic: topicBytes,
       properties,
     };
