@@ -207,8 +207,6 @@ export class RocketmqConnection implements ClientChannel {
 
   #write(request: RemotingCommand, reply: Reply): void {
     if (this.#closed) return;
-    // A send is answered only once its bytes reached the page cache.
-    this.#options.state.broker.commitStaged();
     const body = reply.body === undefined || reply.body === null ? null : Buffer.isBuffer(reply.body) ? reply.body : null;
     const chunks = reply.body !== undefined && reply.body !== null && !Buffer.isBuffer(reply.body) ? (reply.body as readonly Buffer[]) : null;
     let bodyBytes = 0;
@@ -236,9 +234,11 @@ export class RocketmqConnection implements ClientChannel {
   }
 
   /**
-   * Responses finished in the same turn (a read full of sends resolves them
-   * all in one microtask drain) leave in one writev: cork at the first, uncork
-   * on the next tick, which runs once the microtask queue is empty.
+   * Responses finished in the same turn (a read full of sends, answered
+   * synchronously or in one microtask drain) leave in one writev: cork at the
+   * first, uncork on the next tick, which runs once the microtask queue is
+   * empty. Staged appends are committed to the page cache just before: a send
+   * is answered only once its bytes are there, and one write covers the turn.
    */
   #corkUntilTick(): void {
     if (this.#corked) return;
@@ -246,6 +246,7 @@ export class RocketmqConnection implements ClientChannel {
     this.socket.cork();
     process.nextTick(() => {
       this.#corked = false;
+      this.#options.state.broker.commitStaged();
       this.socket.uncork();
     });
   }

@@ -65,13 +65,20 @@ export function parsePackedOffset(text: string): MessageLocation | null {
   return unpackLocation(Number(value >> 32n), Number(value & 0xffffffffn));
 }
 
-/** offsetMsgId for an IPv4 store host. */
+const HOST_HEX = new WeakMap<Buffer, string>();
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** offsetMsgId for an IPv4 store host (its hex is computed once per host buffer). */
 export function offsetMsgId(storeHost: Buffer, high: number, low: number): string {
-  const b = Buffer.allocUnsafe(16);
-  storeHost.copy(b, 0, 0, 8);
-  b.writeUInt32BE(high >>> 0, 8);
-  b.writeUInt32BE(low >>> 0, 12);
-  return b.toString('hex').toUpperCase();
+  let host = HOST_HEX.get(storeHost);
+  if (host === undefined) {
+    host = storeHost.subarray(0, 8).toString('hex').toUpperCase();
+    HOST_HEX.set(storeHost, host);
+  }
+  return host + hex8(high) + hex8(low);
 }
 
 /** Decodes an offsetMsgId (32 hex chars for IPv4, 56 for IPv6) into its store address and location. */

@@ -23,6 +23,7 @@ import {
 } from '../../protocol/rocketmq/index.ts';
 import { CODEC_LZ4, decompress } from '../../storage/compression.ts';
 import { buildRecordBatch } from '../../storage/records.ts';
+import type { Topic } from '../../broker/topics.ts';
 import { rocketmqCode } from '../error-codes.ts';
 import { messageIdOf } from '../messages.ts';
 import { DLQ_PREFIX, FORBIDDEN_SEND_TOPICS, RETRY_PREFIX, rocketmqTopicNameProblem, type RocketmqState } from '../state.ts';
@@ -144,7 +145,12 @@ function illegal(remark: string, code: number = ResponseCode.MESSAGE_ILLEGAL): R
   return { code, remark };
 }
 
-export async function sendMessages(state: RocketmqState, request: RemotingCommand): Promise<Reply> {
+/**
+ * Answers a send. Synchronous when the topic exists (the common case: no
+ * promise per message); a Promise when it must be created first or the log
+ * flushes on every append.
+ */
+export function sendMessages(state: RocketmqState, request: RemotingCommand): Reply | Promise<Reply> {
   const header = readHeader(request);
   const batch = request.code === RequestCode.SEND_BATCH_MESSAGE;
   let topicName = header.topic;
@@ -156,34 +162,38 @@ export async function sendMessages(state: RocketmqState, request: RemotingComman
   if ((header.sysFlag & SysFlag.TRANSACTION_PREPARED) !== 0) {
     return illegal(`the broker[${state.brokerName}] sending transaction message is forbidden (transactional messages are not supported yet)`, ResponseCode.NO_PERMISSION);
   }
-  let reconsumeTimes = header.reconsumeTimes;
   let queues = header.defaultTopicQueueNums;
   let queueId = header.queueId;
   if (topicName.startsWith(RETRY_PREFIX)) {
     if (batch) return illegal('batch messages to retry topics are not supported');
     const group = topicName.slice(RETRY_PREFIX.length);
     const max = header.maxReconsumeTimes ?? state.subscriptionGroup(group).retryMaxTimes;
-    if (reconsumeTimes > max) {
+    if (header.reconsumeTimes > max) {
       topicName = DLQ_PREFIX + group;
       queueId = 0;
     }
     queues = 1;
   }
-  const topic = await state.ensureTopic(topicName, Math.min(Math.max(queues, 1), state.defaultQueues));
-  if (topic === undefined) {
-    return illegal(`topic[${topicName}] not exist, apply first please! (automatic topic creation is off)`, ResponseCode.TOPIC_NOT_EXIST);
-  }
-  if (topic.internal) return illegal(`Sending message to topic[${topicName}] is forbidden.`, ResponseCode.NO_PERMISSION);
-  if (queueId < 0) queueId = Math.floor(Math.random() * topic.partitions);
+  const existing = state.broker.topics.get(topicName);
+  if (existing !== undefined) return store(state, request, header, existing, queueId);
+  return state.ensureTopic(topicName, Math.min(Math.max(queues, 1), state.defaultQueues)).then((topic) => {
+    if (topic === undefined) return illegal(`topic[${topicName}] not exist, apply first please! (automatic topic creation is off)`, ResponseCode.TOPIC_NOT_EXIST);
+    return store(state, request, header, topic, queueId);
+  });
+}
+
+function store(state: RocketmqState, request: RemotingCommand, header: SendHeader, topic: Topic, requestedQueueId: number): Reply | Promise<Reply> {
+  if (topic.internal) return illegal(`Sending message to topic[${topic.name}] is forbidden.`, ResponseCode.NO_PERMISSION);
+  const queueId = requestedQueueId < 0 ? Math.floor(Math.random() * topic.partitions) : requestedQueueId;
   if (queueId >= topic.partitions) {
-    return illegal(`request queueId[${queueId}] is illegal, topic: ${topicName} has ${topic.partitions} queues`, ResponseCode.INVALID_PARAMETER);
+    return illegal(`request queueId[${queueId}] is illegal, topic: ${topic.name} has ${topic.partitions} queues`, ResponseCode.INVALID_PARAMETER);
   }
   const messages: RocketmqMessage[] = [];
-  if (batch) {
+  if (request.code === RequestCode.SEND_BATCH_MESSAGE) {
     const entries = decodeBatchBody(request.body, BATCH_MESSAGES_MAX);
     if (entries.length === 0) return illegal('the batch holds no message');
     for (const e of entries) {
-      messages.push({ body: e.body, properties: withSystemProperties(state, e.properties), flag: e.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes });
+      messages.push({ body: e.body, properties: withSystemProperties(state, e.properties), flag: e.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes: header.reconsumeTimes });
     }
   } else {
     const body = inflateBody(request.body, header.sysFlag);
@@ -191,19 +201,18 @@ export async function sendMessages(state: RocketmqState, request: RemotingComman
     if (properties.some(([k, v]) => k === Prop.TRAN_MSG && v === 'true')) {
       return illegal(`the broker[${state.brokerName}] sending transaction message is forbidden (transactional messages are not supported yet)`, ResponseCode.NO_PERMISSION);
     }
-    messages.push({ body, properties, flag: header.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes });
+    messages.push({ body, properties, flag: header.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes: header.reconsumeTimes });
   }
   const records = messages.map(toRecord);
   const outcome = state.broker.appendBatch(topic, queueId, buildRecordBatch(records));
   if (outcome.errorCode !== 'NONE') return illegal(outcome.errorMessage ?? outcome.errorCode, rocketmqCode(outcome.errorCode));
-  if (outcome.log !== null && state.broker.logManager.config.flushMode === 'always') await outcome.log.durable(outcome.nextOffset);
-  const ids: string[] = [];
-  for (let i = 0; i < messages.length; i++) ids.push(messageIdOf(state.storeHost, topic, queueId, outcome.baseOffset + i));
+  let ids = messageIdOf(state.storeHost, topic, queueId, outcome.baseOffset);
+  for (let i = 1; i < messages.length; i++) ids += ',' + messageIdOf(state.storeHost, topic, queueId, outcome.baseOffset + i);
   const uniqKey = messages[0]!.properties.find(([k]) => k === Prop.UNIQ_KEY)?.[1] ?? '';
-  return {
+  const reply: Reply = {
     code: ResponseCode.SUCCESS,
     extFields: {
-      msgId: ids.join(','),
+      msgId: ids,
       queueId: String(queueId),
       queueOffset: String(outcome.baseOffset),
       transactionId: uniqKey,
@@ -211,15 +220,25 @@ export async function sendMessages(state: RocketmqState, request: RemotingComman
       TRACE_ON: 'true',
     },
   };
+  // SYNC_FLUSH equivalent: answer once durable. Otherwise the connection answers
+  // after the batch reached the page cache (it commits staged appends first).
+  if (outcome.log !== null && state.broker.logManager.config.flushMode === 'always') return outcome.log.durable(outcome.nextOffset).then(() => reply);
+  return reply;
 }
 
 export const sendMessage: RocketmqHandler = {
   codes: [RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE],
   name: 'SEND_MESSAGE',
   handle(ctx, request) {
-    return sendMessages(ctx.state, request).catch((err: unknown) => {
+    const onError = (err: unknown): Reply => {
       if (err instanceof RemotingDecodeError) return illegal(err.message);
       throw err;
-    });
+    };
+    try {
+      const result = sendMessages(ctx.state, request);
+      return result instanceof Promise ? result.catch(onError) : result;
+    } catch (err) {
+      return onError(err);
+    }
   },
 };
