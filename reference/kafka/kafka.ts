@@ -11,13 +11,15 @@
 //
 // Needs `java` (17+) and `mvn` on PATH (or JAVA_HOME / MVN). All sockets are on 127.0.0.1.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { exited, freePort, run, sleep, tail, terminate, waitForPort } from '../lib/process.ts';
+
+export { freePort, waitForPort };
 
 export const KAFKA_VERSION = '4.3.1';
 
@@ -112,140 +114,7 @@ export async function ensureKafkaJars(opts: { log?: Log } = {}): Promise<string>
 
 // ------------------------------------------------------------------ processes
 
-interface RunResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-  timedOut: boolean;
-  ms: number;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; timeoutMs?: number; signal?: AbortSignal; onStdoutLine?: (line: string) => void } = {},
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let partial = '';
-    let error: Error | undefined;
-    let timedOut = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      out.push(chunk);
-      if (opts.onStdoutLine) {
-        const lines = (partial + chunk.toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) opts.onStdoutLine(line);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (e) => {
-      error = e;
-    });
-    const onAbort = () => void terminate(child, 5_000);
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    if (opts.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        void terminate(child, 5_000);
-      }, opts.timeoutMs);
-    }
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (partial && opts.onStdoutLine) opts.onStdoutLine(partial);
-      resolve({
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        code,
-        signal,
-        error,
-        timedOut,
-        ms: performance.now() - started,
-      });
-    });
-  });
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
-/** SIGTERM to this child's pid, SIGKILL after graceMs. Never signals anything but the child itself. */
-async function terminate(child: ChildProcess, graceMs: number): Promise<'exited' | 'sigterm' | 'sigkill'> {
-  if (exited(child)) return 'exited';
-  child.kill('SIGTERM');
-  if (await waitExit(child, graceMs)) return 'sigterm';
-  child.kill('SIGKILL');
-  await waitExit(child, 10_000);
-  return 'sigkill';
-}
-
-function tail(text: string, lines: number): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
 // ------------------------------------------------------------------ ports
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, then closed). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves true once a TCP connection to 127.0.0.1:port succeeds, false if none does within ms. */
-export async function waitForPort(port: number, ms: number, alive: () => boolean = () => true): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && alive()) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.setTimeout(1_000);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ------------------------------------------------------------------ broker
 
