@@ -3,6 +3,7 @@
 // firmly, find a free loopback port, wait for one to accept. Only ever signals its own children.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 export interface RunResult {
@@ -121,25 +122,38 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** One connection attempt to 127.0.0.1:port: true when it is accepted within timeoutMs. */
+export function canConnect(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(timeoutMs);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /** Resolves true once a TCP connection to 127.0.0.1:port succeeds, false if none does within ms. */
 export async function waitForPort(port: number, ms: number, alive: () => boolean = () => true): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && alive()) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.setTimeout(1_000);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return true;
+    if (await canConnect(port)) return true;
     await sleep(200);
   }
   return false;
+}
+
+/** The last lines of a file ('' when it cannot be read). */
+export function tailOfFile(file: string, lines: number): string {
+  try {
+    return tail(fs.readFileSync(file, 'utf8'), lines);
+  } catch {
+    return '';
+  }
 }
