@@ -3,9 +3,9 @@
 // accepting, wakes held pulls so they answer, then closes connections.
 
 import net from 'node:net';
+import { listenFramed } from '../net/listener.ts';
 import type { Broker } from '../broker/broker.ts';
 import type { Logger } from '../logger.ts';
-import { adoptWithOnread } from '../net/frame-reader.ts';
 import { socketAddressBytes } from '../protocol/rocketmq/index.ts';
 import { BufferPool } from '../storage/buffer-pool.ts';
 import { RocketmqConnection } from './connection.ts';
@@ -35,8 +35,6 @@ export interface RocketmqListener {
   close(timeoutMs?: number): Promise<void>;
 }
 
-const READ_BUFFER_BYTES = 256 * 1024;
-
 /** An IPv4 address for STOREHOST: the advertised host when it is one, else what it resolves to, else loopback. */
 async function ipv4Of(host: string): Promise<string> {
   if (net.isIPv4(host)) return host;
@@ -51,21 +49,30 @@ async function ipv4Of(host: string): Promise<string> {
 
 export async function startRocketmqListener(options: RocketmqListenerOptions): Promise<RocketmqListener> {
   const handlers = buildHandlerTable();
-  const connections = new Set<RocketmqConnection>();
   const pool = new BufferPool(1 << 20, 32);
-  const server = net.createServer({ pauseOnConnect: true });
-  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.host, port: options.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const storeIp = await ipv4Of(options.advertisedHost);
+  // Set right after the bind, before the event loop can deliver a connection.
+  let state: RocketmqState | null = null;
+  const framed = await listenFramed<RocketmqConnection>({
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    name: 'rocketmq',
+    accept: (socket, onClose) =>
+      new RocketmqConnection(socket, {
+        state: state!,
+        handlers,
+        logger: options.logger,
+        frameBytesMax: options.frameBytesMax,
+        inFlightMax: options.inFlightMax ?? 4096,
+        pool,
+        onClose,
+      }),
   });
-  const bound = server.address() as net.AddressInfo;
-  const advertisedAddress = `${options.advertisedHost}:${bound.port}`;
-  const storeHost = socketAddressBytes(await ipv4Of(options.advertisedHost), bound.port);
-  const state = new RocketmqState({
+  const port = framed.address.port;
+  const advertisedAddress = `${options.advertisedHost}:${port}`;
+  const storeHost = socketAddressBytes(storeIp, port);
+  state = new RocketmqState({
     broker: options.broker,
     brokerName: options.brokerName,
     clusterName: options.clusterName,
@@ -76,42 +83,17 @@ export async function startRocketmqListener(options: RocketmqListenerOptions): P
     logger: options.logger,
     pool,
   });
-  const log = options.logger;
-  server.on('connection', (accepted) => {
-    let connection: RocketmqConnection | null = null;
-    const socket = adoptWithOnread(accepted, readBuffer, (nread, buf) => connection?.onRead(nread, buf));
-    connection = new RocketmqConnection(socket, {
-      state,
-      handlers,
-      logger: log,
-      frameBytesMax: options.frameBytesMax,
-      inFlightMax: options.inFlightMax ?? 4096,
-      pool,
-      onClose: (c) => connections.delete(c),
-    });
-    connections.add(connection);
-    socket.resume();
-  });
-  server.on('error', (err) => log.error({ err }, 'rocketmq listener error'));
+  const ready = state;
   return {
-    address: { host: bound.address, port: bound.port },
+    address: framed.address,
     advertisedAddress,
-    state,
+    state: ready,
     get connectionCount() {
-      return connections.size;
+      return framed.connections.size;
     },
     async close(timeoutMs = 5_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const c of connections) c.stopReading();
-      options.broker.wakeAll();
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline && [...connections].some((c) => c.inFlight > 0)) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        options.broker.wakeAll();
-      }
-      for (const c of connections) c.close('shutdown');
-      state.close();
-      await closed;
+      await framed.close(timeoutMs, () => options.broker.wakeAll());
+      ready.close();
     },
   };
 }
