@@ -176,7 +176,9 @@ export function sendMessages(state: RocketmqState, request: RemotingCommand): Re
   }
   const existing = state.broker.topics.get(topicName);
   if (existing !== undefined) return store(state, request, header, existing, queueId);
-  return state.ensureTopic(topicName, Math.min(Math.max(queues, 1), state.defaultQueues)).then((topic) => {
+  // Retry and dead-letter topics are the broker's own: created even when automatic topic creation is off.
+  const systemTopic = topicName.startsWith(RETRY_PREFIX) || topicName.startsWith(DLQ_PREFIX);
+  return state.ensureTopic(topicName, Math.min(Math.max(queues, 1), state.defaultQueues), systemTopic).then((topic) => {
     if (topic === undefined) return illegal(`topic[${topicName}] not exist, apply first please! (automatic topic creation is off)`, ResponseCode.TOPIC_NOT_EXIST);
     return store(state, request, header, topic, queueId);
   });
