@@ -13,63 +13,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { LogManager } from '../src/storage/log-manager.ts';
 import { Broker } from '../src/broker/broker.ts';
+import { RawRemoting } from './rocketmq-raw-client.ts';
 import { startRocketmqListener, type RocketmqListener } from '../src/rocketmq/server.ts';
 import { createLogger } from '../src/logger.ts';
 import { fastjson, JavaDouble, ObjectKeyedMap, parseJavaProperties, javaProperties } from '../src/rocketmq/admin-bodies.ts';
 import {
-  decodeCommand,
   decodeProperties,
   decodeStoredMessages,
-  encodeJsonRequest,
   encodeProperties,
   RequestCode,
   ResponseCode,
   type RemotingCommand,
 } from '../src/protocol/rocketmq/index.ts';
-
-/** A minimal remoting client: pipelined requests matched by opaque; server requests collected. */
-class RawRemoting {
-  readonly socket: net.Socket;
-  #buffered = Buffer.alloc(0);
-  readonly #waiting = new Map<number, (c: RemotingCommand) => void>();
-  readonly serverRequests: RemotingCommand[] = [];
-  #opaque = 0;
-
-  private constructor(socket: net.Socket) {
-    this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      this.#buffered = Buffer.concat([this.#buffered, chunk]);
-      while (this.#buffered.length >= 4 && this.#buffered.length >= 4 + this.#buffered.readInt32BE(0)) {
-        const size = this.#buffered.readInt32BE(0);
-        const command = decodeCommand(Buffer.from(this.#buffered.subarray(4, 4 + size)));
-        this.#buffered = this.#buffered.subarray(4 + size);
-        if ((command.flag & 1) === 0) this.serverRequests.push(command);
-        else this.#waiting.get(command.opaque)?.(command);
-      }
-    });
-  }
-
-  static connect(port: number): Promise<RawRemoting> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawRemoting(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  request(code: number, extFields: Record<string, string | number | boolean>, body?: Buffer | string): Promise<RemotingCommand> {
-    const opaque = ++this.#opaque;
-    const ext = Object.fromEntries(Object.entries(extFields).map(([k, v]) => [k, String(v)]));
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    return new Promise((resolve) => {
-      this.#waiting.set(opaque, resolve);
-      this.socket.write(encodeJsonRequest({ code, opaque, flag: 0, extFields: ext, body: bytes ?? null }));
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 // ---- a fastjson-tolerant parser: objects may have object keys (Java Map<MessageQueue, V>) ----
 
