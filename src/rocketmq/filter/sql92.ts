@@ -994,49 +994,35 @@ class Parser {
 }
 
 // LogicExpression.createAND: false as soon as an operand is false; else null
-// if any operand was null; else true. createOR is the dual.
-function andEvaluator(evs: readonly Evaluator[]): Evaluator {
+// if any operand was null; else true. createOR is the dual (decisive true).
+function logicEvaluator(evs: readonly Evaluator[], decisive: boolean): Evaluator {
   if (evs.length === 2) {
     const [a, b] = evs as [Evaluator, Evaluator];
     return (get) => {
       const x = a(get);
-      if (x === false) return false;
+      if (x === decisive) return decisive;
       const y = b(get);
-      if (y === false) return false;
-      return x === null || y === null ? null : true;
+      if (y === decisive) return decisive;
+      return x === null || y === null ? null : !decisive;
     };
   }
   return (get) => {
     let unknown = false;
     for (let i = 0; i < evs.length; i++) {
       const v = evs[i]!(get);
-      if (v === false) return false;
+      if (v === decisive) return decisive;
       if (v === null) unknown = true;
     }
-    return unknown ? null : true;
+    return unknown ? null : !decisive;
   };
 }
 
+function andEvaluator(evs: readonly Evaluator[]): Evaluator {
+  return logicEvaluator(evs, false);
+}
+
 function orEvaluator(evs: readonly Evaluator[]): Evaluator {
-  if (evs.length === 2) {
-    const [a, b] = evs as [Evaluator, Evaluator];
-    return (get) => {
-      const x = a(get);
-      if (x === true) return true;
-      const y = b(get);
-      if (y === true) return true;
-      return x === null || y === null ? null : false;
-    };
-  }
-  return (get) => {
-    let unknown = false;
-    for (let i = 0; i < evs.length; i++) {
-      const v = evs[i]!(get);
-      if (v === true) return true;
-      if (v === null) unknown = true;
-    }
-    return unknown ? null : false;
-  };
+  return logicEvaluator(evs, true);
 }
 
 class CompiledSql92 implements Sql92Filter {
