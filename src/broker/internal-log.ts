@@ -27,6 +27,10 @@ export class InternalLog {
 
   constructor(logManager: LogManager, topic: string, nowMs: () => number) {
     this.log = logManager.getOrCreate(topic, 0);
+    // The broker's state is never expired by time or size: a restart after a
+    // quiet week must still find its topics and offsets. Recovered logs come
+    // back with the broker defaults, so this is set on every open.
+    this.log.config = { ...this.log.config, retentionMs: -1, retentionBytes: -1 };
     this.#nowMs = nowMs;
   }
 
