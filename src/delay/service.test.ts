@@ -1,0 +1,318 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LogManager } from '../storage/log-manager.ts';
+import { forEachBatch, readRecords, type DecodedRecord } from '../storage/records.ts';
+import { LmdbDelayIndex, MemoryDelayIndex, type DelayIndex } from './index-store.ts';
+import { DELAY_TOPIC } from './log-records.ts';
+import { DelayError, DelayService, DISPATCH_BATCH_MAX, nextFireMs, type DelayTargets, type ScheduleRequest } from './service.ts';
+
+const PARTITIONS = 3;
+
+interface Harness {
+  dir: string;
+  lm: LogManager;
+  service: DelayService;
+  clock: { now: number };
+  /** Fails target appends after this many (a crash in the middle of a round). */
+  crashAfterAppends: { left: number };
+  delivered(partition?: number): DecodedRecord[];
+  reopen(options?: { dropIndex?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+function targetsOf(lm: LogManager, crash: { left: number }, topics: Map<string, number>): DelayTargets {
+  return {
+    partitionCount: (topic) => topics.get(topic),
+    endOffset: (topic, p) => lm.getOrCreate(topic, p).logEndOffset,
+    append: (topic, p, batch) => {
+      if (crash.left-- <= 0) throw new Error('injected crash');
+      lm.getOrCreate(topic, p).append(batch);
+    },
+    commit: () => lm.commitStaged(),
+    read: (topic, p, offset, maxBytes) => lm.getOrCreate(topic, p).read(offset, maxBytes),
+  };
+}
+
+async function harness(kind: 'memory' | 'lmdb'): Promise<Harness> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-'));
+  const clock = { now: 1_700_000_000_000 };
+  const crash = { left: Infinity };
+  const topics = new Map([['t', PARTITIONS], ['u', 1]]);
+  let memoryIndex: MemoryDelayIndex | null = kind === 'memory' ? new MemoryDelayIndex() : null;
+  const openIndex = (): DelayIndex => memoryIndex ?? LmdbDelayIndex.open(path.join(dir, 'index'));
+  let lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => clock.now });
+  const open = (): DelayService =>
+    DelayService.open({ log: lm.getOrCreate(DELAY_TOPIC, 0), index: openIndex(), targets: targetsOf(lm, crash, topics), nowMs: () => clock.now, horizonMs: 365 * 86_400_000, autoDispatch: false });
+  const h: Harness = {
+    dir,
+    lm,
+    service: open(),
+    clock,
+    crashAfterAppends: crash,
+    delivered(partition?: number) {
+      const out: DecodedRecord[] = [];
+      for (let p = 0; p < PARTITIONS; p++) {
+        if (partition !== undefined && p !== partition) continue;
+        const log = lm.getOrCreate('t', p);
+        let offset = 0;
+        while (offset < log.logEndOffset) {
+          const r = log.read(offset, 1 << 20);
+          forEachBatch(r.bytes, (pos) => out.push(...readRecords(r.bytes, pos)));
+          offset = r.nextOffset;
+        }
+      }
+      return out;
+    },
+    async reopen(options = {}) {
+      // Like kill -9 after the writes reached the OS: nothing more is written, the logs reopen from disk.
+      await h.service.close().catch(() => {});
+      await lm.close();
+      if (options.dropIndex === true) {
+        if (memoryIndex !== null) memoryIndex = new MemoryDelayIndex();
+        else fs.rmSync(path.join(dir, 'index'), { recursive: true, force: true });
+      }
+      crash.left = Infinity;
+      lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => clock.now });
+      h.lm = lm;
+      h.service = open();
+    },
+    async close() {
+      await h.service.close().catch(() => {});
+      await lm.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+function request(h: Harness, overrides: Partial<ScheduleRequest> = {}): ScheduleRequest {
+  return {
+    topic: 't',
+    partition: 0,
+    key: Buffer.from('k'),
+    value: Buffer.from('v'),
+    headers: [{ key: 'h', value: Buffer.from('x') }],
+    timestampMs: h.clock.now,
+    deliverAtMs: h.clock.now + 1000,
+    repeat: null,
+    ...overrides,
+  };
+}
+
+function header(r: DecodedRecord, key: string): string | undefined {
+  return r.headers.find((x) => x.key === key)?.value?.toString();
+}
+
+for (const kind of ['memory', 'lmdb'] as const) {
+  test(`delay (${kind}): nothing is delivered before its time, everything at it, in due order, with its id`, async () => {
+    const h = await harness(kind);
+    try {
+      const now = h.clock.now;
+      const { ids } = h.service.schedule([
+        request(h, { deliverAtMs: now + 3000, value: Buffer.from('c') }),
+        request(h, { deliverAtMs: now + 1000, value: Buffer.from('a') }),
+        request(h, { deliverAtMs: now + 2000, value: Buffer.from('b') }),
+      ]);
+      assert.equal(h.service.pendingCount, 3);
+      assert.equal(h.service.runDue(), 0);
+      h.clock.now = now + 999;
+      assert.equal(h.service.runDue(), 0);
+      assert.equal(h.delivered().length, 0);
+      h.clock.now = now + 2000;
+      assert.equal(h.service.runDue(), 2);
+      assert.deepEqual(h.delivered().map((r) => r.value?.toString()), ['a', 'b']);
+      h.clock.now = now + 10_000;
+      assert.equal(h.service.runDue(), 1);
+      const all = h.delivered();
+      assert.deepEqual(all.map((r) => r.value?.toString()), ['a', 'b', 'c']);
+      assert.deepEqual(all.map((r) => header(r, '__delay.id')), [ids[1], ids[2], ids[0]].map(String));
+      assert.deepEqual(all.map((r) => header(r, '__delay.fire')), ['1', '1', '1']);
+      assert.equal(header(all[0]!, 'h'), 'x');
+      assert.equal(all[0]!.key?.toString(), 'k');
+      assert.equal(all[0]!.headers.some((x) => x.key === '__delay.topic'), false);
+      assert.equal(h.service.get(ids[0]!)?.state, 'delivered');
+      assert.equal(h.service.get(ids[0]!)?.fires, 1);
+      assert.equal(h.service.get(ids[0]!)?.value?.toString(), 'c');
+      assert.equal(h.service.pendingCount, 0);
+      // Past times deliver at once.
+      h.service.schedule([request(h, { deliverAtMs: 0 })]);
+      assert.equal(h.service.runDue(), 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): cancel is durable and final; unknown and finished ones are refused`, async () => {
+    const h = await harness(kind);
+    try {
+      const { ids } = h.service.schedule([request(h), request(h, { value: Buffer.from('keep') })]);
+      const cancelled = await h.service.cancel(ids[0]!);
+      assert.equal(cancelled.state, 'cancelled');
+      await assert.rejects(h.service.cancel(ids[0]!), (e: DelayError) => e.code === 'CONFLICT');
+      await assert.rejects(h.service.cancel(9999), (e: DelayError) => e.code === 'NOT_FOUND');
+      await h.reopen();
+      h.clock.now += 5000;
+      assert.equal(h.service.runDue(), 1);
+      assert.deepEqual(h.delivered().map((r) => r.value?.toString()), ['keep']);
+      assert.equal(h.service.get(ids[0]!)?.state, 'cancelled');
+      await assert.rejects(h.service.cancel(ids[1]!), (e: DelayError) => e.code === 'CONFLICT');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): repeats with a fixed interval and with back-off, bounded by times and by until`, async () => {
+    const h = await harness(kind);
+    try {
+      const t0 = h.clock.now;
+      const fixed = h.service.schedule([request(h, { deliverAtMs: t0 + 100, repeat: { intervalMs: 100, multiplier: 1, maxIntervalMs: null, times: 3, untilMs: null } })]).ids[0]!;
+      const backoff = h.service.schedule([
+        request(h, { partition: 1, deliverAtMs: t0 + 100, repeat: { intervalMs: 100, multiplier: 2, maxIntervalMs: 300, times: null, untilMs: t0 + 1000 } }),
+      ]).ids[0]!;
+      const fires: Array<[number, number]> = [];
+      const seen = new Set<string>();
+      for (let t = t0; t <= t0 + 2000; t += 10) {
+        h.clock.now = t;
+        h.service.runDue();
+        for (const r of h.delivered()) {
+          const k = `${header(r, '__delay.id')}:${header(r, '__delay.fire')}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
+          fires.push([Number(header(r, '__delay.id')), t - t0]);
+        }
+      }
+      assert.deepEqual(fires.filter(([id]) => id === fixed).map(([, t]) => t), [100, 200, 300]);
+      // back-off: 100, +100, +200, +300 (capped), +300 → 1000; the next (1300) is after untilMs.
+      assert.deepEqual(fires.filter(([id]) => id === backoff).map(([, t]) => t), [100, 200, 400, 700, 1000]);
+      assert.equal(h.service.get(fixed)?.state, 'delivered');
+      assert.equal(h.service.get(fixed)?.fires, 3);
+      assert.equal(h.service.get(backoff)?.fires, 5);
+      assert.deepEqual(h.delivered(1).map((r) => header(r, '__delay.fire')), ['1', '2', '3', '4', '5']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): bad requests are refused with the field, nothing stored`, async () => {
+    const h = await harness(kind);
+    try {
+      const bad = (r: Partial<ScheduleRequest>, field: string, code = 'INVALID_ARGUMENT') =>
+        assert.throws(() => h.service.schedule([request(h, r)]), (e: DelayError) => e.code === code && e.field === field);
+      bad({ deliverAtMs: h.clock.now + 366 * 86_400_000 }, 'deliverAtMs', 'BEYOND_HORIZON');
+      bad({ deliverAtMs: 1.5 }, 'deliverAtMs');
+      bad({ topic: 'nope' }, 'topic', 'UNKNOWN_TOPIC_OR_PARTITION');
+      bad({ partition: PARTITIONS }, 'partition', 'UNKNOWN_TOPIC_OR_PARTITION');
+      bad({ repeat: { intervalMs: 0, multiplier: 1, maxIntervalMs: null, times: 2, untilMs: null } }, 'repeat.intervalMs');
+      bad({ repeat: { intervalMs: 10, multiplier: 1, maxIntervalMs: null, times: null, untilMs: null } }, 'repeat');
+      bad({ repeat: { intervalMs: 10, multiplier: 0.5, maxIntervalMs: null, times: 2, untilMs: null } }, 'repeat.multiplier');
+      // One bad request in a batch refuses the whole batch.
+      assert.throws(() => h.service.schedule([request(h), request(h, { topic: 'nope' })]));
+      assert.equal(h.service.pendingCount, 0);
+      assert.equal(h.lm.getOrCreate(DELAY_TOPIC, 0).logEndOffset, 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): a crash in the middle of a round delivers each fire exactly once after restart`, async () => {
+    const h = await harness(kind);
+    try {
+      const t0 = h.clock.now;
+      const requests: ScheduleRequest[] = [];
+      for (let i = 0; i < 30; i++) requests.push(request(h, { partition: i % PARTITIONS, deliverAtMs: t0 + 100, value: Buffer.from(`m${i}`) }));
+      h.service.schedule(requests);
+      h.clock.now = t0 + 200;
+      h.crashAfterAppends.left = 1; // partition 0's batch is written, 1 and 2 are not
+      assert.throws(() => h.service.runDue(), /injected crash/);
+      h.lm.commitStaged();
+      assert.equal(h.delivered().length, 10);
+      await h.reopen();
+      const values = h.delivered().map((r) => r.value?.toString()).sort();
+      assert.deepEqual(values, requests.map((r) => r.value!.toString()).sort());
+      assert.equal(h.service.pendingCount, 0);
+      assert.equal(h.service.runDue(), 0);
+      assert.equal(h.service.get(0)?.state, 'delivered');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): the index is rebuilt from the log with the same states`, async () => {
+    const h = await harness(kind);
+    try {
+      const t0 = h.clock.now;
+      const { ids } = h.service.schedule([request(h, { deliverAtMs: t0 + 100 }), request(h, { deliverAtMs: t0 + 5000 }), request(h, { deliverAtMs: t0 + 6000 })]);
+      await h.service.cancel(ids[2]!);
+      h.clock.now = t0 + 1000;
+      h.service.runDue();
+      const before = ids.map((id) => h.service.get(id));
+      await h.reopen({ dropIndex: true });
+      assert.deepEqual(ids.map((id) => h.service.get(id)), before);
+      assert.equal(h.service.pendingCount, 1);
+      h.clock.now = t0 + 10_000;
+      assert.equal(h.service.runDue(), 1);
+      assert.equal(h.delivered().length, 2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): list pages through a topic's pending schedules in a time window`, async () => {
+    const h = await harness(kind);
+    try {
+      const t0 = h.clock.now;
+      const requests: ScheduleRequest[] = [];
+      for (let i = 0; i < 25; i++) requests.push(request(h, { deliverAtMs: t0 + 1000 + (i % 5) * 100, value: Buffer.from(`m${i}`) }));
+      requests.push(request(h, { topic: 'u', deliverAtMs: t0 + 1100 }));
+      h.service.schedule(requests);
+      const seen: number[] = [];
+      let after = null;
+      for (let page = 0; page < 10; page++) {
+        const items = h.service.list('t', t0 + 1100, t0 + 1400, after, 4);
+        if (items.length === 0) break;
+        for (const item of items) seen.push(item.id);
+        const last = items[items.length - 1]!;
+        after = { dueMs: last.nextFireMs, id: last.id };
+      }
+      // due t0+1100, 1200, 1300: 15 of the 25, ordered by (due, id)
+      const expected = requests
+        .map((r, id) => ({ id, r }))
+        .filter(({ r }) => r.topic === 't' && r.deliverAtMs >= t0 + 1100 && r.deliverAtMs < t0 + 1400)
+        .sort((a, b) => a.r.deliverAtMs - b.r.deliverAtMs || a.id - b.id)
+        .map(({ id }) => id);
+      assert.deepEqual(seen, expected);
+    } finally {
+      await h.close();
+    }
+  });
+}
+
+test('delay: more due than one round are handed over in rounds, in due order', async () => {
+  const h = await harness('lmdb');
+  try {
+    const t0 = h.clock.now;
+    const n = DISPATCH_BATCH_MAX * 2 + 10;
+    const requests: ScheduleRequest[] = [];
+    for (let i = 0; i < n; i++) requests.push(request(h, { deliverAtMs: t0 + n - i, value: Buffer.from(String(n - i)) }));
+    h.service.schedule(requests);
+    h.clock.now = t0 + n;
+    assert.equal(h.service.runDue(), n);
+    const got = h.delivered().map((r) => Number(r.value!.toString()));
+    assert.deepEqual(got, [...got].sort((a, b) => a - b));
+    assert.equal(got.length, n);
+  } finally {
+    await h.close();
+  }
+});
+
+test('delay: nextFireMs', () => {
+  const repeat = { intervalMs: 1000, multiplier: 3, maxIntervalMs: 5000, times: 4, untilMs: null };
+  assert.equal(nextFireMs({ nextFireMs: 0, repeat }, 1), 1000);
+  assert.equal(nextFireMs({ nextFireMs: 1000, repeat }, 2), 4000);
+  assert.equal(nextFireMs({ nextFireMs: 4000, repeat }, 3), 9000);
+  assert.equal(nextFireMs({ nextFireMs: 9000, repeat }, 4), null);
+  assert.equal(nextFireMs({ nextFireMs: 0, repeat: null }, 1), null);
+});

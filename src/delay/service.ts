@@ -1,0 +1,602 @@
+// The delay service: accepts schedules, cancels, answers queries, and hands
+// due messages to their targets exactly once (README.md). Every change is a
+// `__delay` record first; the index follows in the same order (a queue of
+// parsed changes flushed in one transaction per turn, so a burst of sends
+// costs one index commit). A dispatch round is synchronous from INTENT to
+// DONE: no cancel or schedule can interleave with it.
+
+import { assert } from '../storage/errors.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
+import { buildRecordBatch, forEachBatch, readRecords, type DecodedRecord, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import type { ReadResult } from '../storage/types.ts';
+import type { DelayIndex, DelayState, DueEntry, InFlightRound, RepeatSpec } from './index-store.ts';
+import {
+  controlInput,
+  decodeDelayRecord,
+  deliveredFire,
+  deliveryInput,
+  scheduleInput,
+  type DelayLogRecord,
+  type DoneRecord,
+  type ScheduleRecord,
+} from './log-records.ts';
+
+/** Entries handed over per dispatch round: bounds the time one round holds the event loop. */
+export const DISPATCH_BATCH_MAX = 1024;
+/** Bytes of records per batch appended to a target. */
+const DELIVERY_BATCH_BYTES_MAX = 256 * 1024;
+/** Queued index changes before they are applied at once rather than at the end of the turn. */
+const APPLY_QUEUE_MAX = 8192;
+/** The dispatcher looks at the index at least this often even with nothing due (clock jumps). */
+const IDLE_POLL_MS = 1000;
+/** Bytes read from `__delay` per step (replay, and reading due messages). */
+const READ_BYTES = 256 * 1024;
+/** Work per timer callback before yielding to the event loop. */
+const TICK_BUDGET_MS = 50;
+
+export type DelayErrorCode = 'INVALID_ARGUMENT' | 'BEYOND_HORIZON' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'NOT_FOUND' | 'CONFLICT';
+
+export class DelayError extends Error {
+  readonly code: DelayErrorCode;
+  /** The input field at fault, for 400 answers. */
+  readonly field: string | null;
+
+  constructor(code: DelayErrorCode, message: string, field: string | null = null) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** What the service needs of the broker to deliver (the broker implements it; tests fake it). */
+export interface DelayTargets {
+  /** Partitions of a user topic, undefined when it does not exist. */
+  partitionCount(topic: string): number | undefined;
+  endOffset(topic: string, partition: number): number;
+  /** Appends one batch to a target partition and wakes its long polls; throws on a storage error. */
+  append(topic: string, partition: number, batch: Buffer): void;
+  /** Writes every staged append out (page cache). */
+  commit(): void;
+  read(topic: string, partition: number, offset: number, maxBytes: number): ReadResult | null;
+}
+
+export interface ScheduleRequest {
+  topic: string;
+  partition: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: readonly RecordHeader[];
+  timestampMs: number;
+  deliverAtMs: number;
+  repeat: RepeatSpec | null;
+}
+
+export interface DelayServiceOptions {
+  /** `__delay` partition 0. */
+  log: PartitionLog;
+  index: DelayIndex;
+  targets: DelayTargets;
+  nowMs: () => number;
+  /** Latest accepted delivery time, relative to now. */
+  horizonMs: number;
+  /** false: no timers; tests drive `runDue()` with their own clock. */
+  autoDispatch?: boolean;
+  onError?: (err: unknown, context: string) => void;
+}
+
+export interface DelayView extends DelayState {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface DelayStats {
+  pending: number;
+  scheduled: number;
+  fired: number;
+  cancelled: number;
+  failed: number;
+  /** Lateness of fires (fire time − due) by power-of-two ms bucket: bucket i counts [2^(i-1), 2^i), bucket 0 is < 1 ms. */
+  latenessBuckets: number[];
+  latenessMaxMs: number;
+}
+
+interface QueuedChange {
+  offset: number;
+  record: DelayLogRecord;
+}
+
+const LATENESS_BUCKETS = 32;
+
+export class DelayService {
+  readonly #log: PartitionLog;
+  readonly #index: DelayIndex;
+  readonly #targets: DelayTargets;
+  readonly #nowMs: () => number;
+  readonly #horizonMs: number;
+  readonly #autoDispatch: boolean;
+  readonly #onError: (err: unknown, context: string) => void;
+  #queue: QueuedChange[] = [];
+  #applyScheduled = false;
+  #timer: NodeJS.Timeout | null = null;
+  #timerAtMs = Infinity;
+  #closed = false;
+  readonly #stats: DelayStats = { pending: 0, scheduled: 0, fired: 0, cancelled: 0, failed: 0, latenessBuckets: new Array<number>(LATENESS_BUCKETS).fill(0), latenessMaxMs: 0 };
+
+  private constructor(options: DelayServiceOptions) {
+    this.#log = options.log;
+    this.#index = options.index;
+    this.#targets = options.targets;
+    this.#nowMs = options.nowMs;
+    this.#horizonMs = options.horizonMs;
+    this.#autoDispatch = options.autoDispatch ?? true;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /**
+   * Folds the log into the index (rebuilding it when it cannot be trusted),
+   * settles a round a crash interrupted, and starts dispatching.
+   */
+  static open(options: DelayServiceOptions): DelayService {
+    const service = new DelayService(options);
+    service.#recover();
+    service.#armTimer(service.#nowMs());
+    return service;
+  }
+
+  get pendingCount(): number {
+    this.#applyQueued();
+    return this.#index.pendingCount;
+  }
+
+  stats(): DelayStats {
+    this.#stats.pending = this.pendingCount;
+    return { ...this.#stats, latenessBuckets: this.#stats.latenessBuckets.slice() };
+  }
+
+  // ---- schedule / cancel / query -------------------------------------------
+
+  /** Throws DelayError when a request cannot be held (nothing is stored then). */
+  validate(request: ScheduleRequest, nowMs: number = this.#nowMs()): void {
+    const at = request.deliverAtMs;
+    if (!Number.isSafeInteger(at) || at < 0) throw new DelayError('INVALID_ARGUMENT', `delivery time ${at} is not a time in ms since the epoch`, 'deliverAtMs');
+    if (at > nowMs + this.#horizonMs) {
+      throw new DelayError('BEYOND_HORIZON', `delivery time ${new Date(at).toISOString()} is beyond the horizon of ${this.#horizonMs} ms from now`, 'deliverAtMs');
+    }
+    const partitions = this.#targets.partitionCount(request.topic);
+    if (partitions === undefined) throw new DelayError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${request.topic} does not exist`, 'topic');
+    if (!Number.isInteger(request.partition) || request.partition < 0 || request.partition >= partitions) {
+      throw new DelayError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${request.partition} of ${request.topic} does not exist (it has ${partitions})`, 'partition');
+    }
+    if (request.repeat !== null) validateRepeat(request.repeat, at);
+  }
+
+  /**
+   * Stores the requests as one batch in `__delay` and returns their ids at once;
+   * `durable` resolves when the log's flush policy has them on disk.
+   */
+  schedule(requests: readonly ScheduleRequest[]): { ids: number[]; durable: Promise<void> } {
+    assert(!this.#closed, 'delay service is closed');
+    assert(requests.length > 0, 'schedule needs at least one request');
+    const now = this.#nowMs();
+    for (const r of requests) this.validate(r, now);
+    const inputs: RecordInput[] = requests.map((r) => scheduleInput({ ...r, headers: r.headers.slice() }));
+    const info = this.#log.append(buildRecordBatch(inputs));
+    const ids: number[] = [];
+    let earliest = Infinity;
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i]!;
+      const id = info.baseOffset + i;
+      ids.push(id);
+      this.#enqueue({
+        offset: id,
+        record: { kind: 'schedule', topic: r.topic, partition: r.partition, deliverAtMs: r.deliverAtMs, repeat: r.repeat, key: null, value: null, headers: [], timestampMs: r.timestampMs },
+      });
+      if (r.deliverAtMs < earliest) earliest = r.deliverAtMs;
+    }
+    this.#stats.scheduled += requests.length;
+    if (earliest < this.#timerAtMs) this.#armTimer(now, earliest);
+    return { ids, durable: this.#log.durable(info.nextOffset) };
+  }
+
+  /** Cancels a pending schedule durably; NOT_FOUND or CONFLICT (already delivered, cancelled or failed). */
+  async cancel(id: number): Promise<DelayState> {
+    this.#applyQueued();
+    const state = this.#index.getState(id);
+    if (state === undefined) throw new DelayError('NOT_FOUND', `no delay message ${id}`);
+    if (state.state !== 'pending') throw new DelayError('CONFLICT', `delay message ${id} is ${state.state}`);
+    const now = this.#nowMs();
+    const info = this.#log.append(buildRecordBatch([controlInput({ kind: 'cancel', id }, now)]));
+    this.#enqueue({ offset: info.baseOffset, record: { kind: 'cancel', id } });
+    this.#applyQueued();
+    this.#stats.cancelled++;
+    await this.#log.durable(info.nextOffset);
+    return this.#index.getState(id)!;
+  }
+
+  get(id: number): DelayView | undefined {
+    if (!Number.isSafeInteger(id) || id < 0) return undefined;
+    this.#applyQueued();
+    const state = this.#index.getState(id);
+    if (state === undefined) return undefined;
+    const record = this.#readSchedules([id]).get(id);
+    return { ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] };
+  }
+
+  /** Pending schedules of a topic due in [fromMs, toMs), in due order, after the cursor. */
+  list(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DelayView[] {
+    this.#applyQueued();
+    const entries = this.#index.listTopic(topic, fromMs, toMs, after, limit);
+    const records = this.#readSchedules(entries.map((e) => e.id));
+    const out: DelayView[] = [];
+    for (const e of entries) {
+      const state = this.#index.getState(e.id);
+      if (state === undefined) continue;
+      const record = records.get(e.id);
+      out.push({ ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] });
+    }
+    return out;
+  }
+
+  // ---- dispatch ------------------------------------------------------------
+
+  /** Hands over everything due at `nowMs` (rounds of DISPATCH_BATCH_MAX); returns how many fired. */
+  runDue(budgetMs: number = Infinity): number {
+    const started = this.#nowMs();
+    let fired = 0;
+    for (;;) {
+      const n = this.#round(this.#nowMs());
+      fired += n;
+      if (n < DISPATCH_BATCH_MAX || this.#nowMs() - started >= budgetMs) return fired;
+    }
+  }
+
+  #round(now: number): number {
+    this.#applyQueued();
+    const due = this.#index.due(now, DISPATCH_BATCH_MAX);
+    if (due.length === 0) return 0;
+    const states = new Map<number, DelayState>();
+    for (const e of due) states.set(e.id, this.#index.getState(e.id)!);
+    const records = this.#readSchedules(due.map((e) => e.id));
+    const fires: Array<[number, number]> = [];
+    const failed: Array<[number, string]> = [];
+    const byTarget = new Map<string, { topic: string; partition: number; fires: Array<[number, number]> }>();
+    for (const e of due) {
+      const state = states.get(e.id)!;
+      const fire = state.fires + 1;
+      fires.push([e.id, fire]);
+      const partitions = this.#targets.partitionCount(state.topic);
+      if (!records.has(e.id)) failed.push([e.id, `its record at __delay offset ${e.id} is gone`]);
+      else if (partitions === undefined) failed.push([e.id, `topic ${state.topic} no longer exists`]);
+      else if (state.partition >= partitions) failed.push([e.id, `partition ${state.partition} of ${state.topic} no longer exists`]);
+      else {
+        const k = `${state.partition}:${state.topic}`;
+        let target = byTarget.get(k);
+        if (target === undefined) byTarget.set(k, (target = { topic: state.topic, partition: state.partition, fires: [] }));
+        target.fires.push([e.id, fire]);
+      }
+    }
+    const starts: InFlightRound['starts'] = [];
+    for (const t of byTarget.values()) starts.push([t.topic, t.partition, this.#targets.endOffset(t.topic, t.partition)]);
+    const intent = this.#appendControl({ kind: 'intent', round: this.#log.logEndOffset, fires, starts }, now);
+    this.#log.commitStaged(); // the INTENT is out before any target write
+    for (const t of byTarget.values()) this.#deliver(t.topic, t.partition, t.fires, records);
+    this.#targets.commit();
+    this.#appendControl({ kind: 'done', round: intent, failed }, now);
+    this.#log.commitStaged();
+    this.#applyQueued();
+    for (const e of due) this.#observeLateness(now - e.dueMs);
+    this.#stats.fired += fires.length - failed.length;
+    this.#stats.failed += failed.length;
+    return due.length;
+  }
+
+  #deliver(topic: string, partition: number, fires: ReadonlyArray<readonly [number, number]>, records: Map<number, ScheduleRecord>): void {
+    let inputs: RecordInput[] = [];
+    let bytes = 0;
+    for (const [id, fire] of fires) {
+      const input = deliveryInput(records.get(id)!, id, fire);
+      const size = (input.value?.length ?? 0) + (input.key?.length ?? 0) + 64;
+      if (inputs.length > 0 && bytes + size > DELIVERY_BATCH_BYTES_MAX) {
+        this.#targets.append(topic, partition, buildRecordBatch(inputs));
+        inputs = [];
+        bytes = 0;
+      }
+      inputs.push(input);
+      bytes += size;
+    }
+    if (inputs.length > 0) this.#targets.append(topic, partition, buildRecordBatch(inputs));
+  }
+
+  #observeLateness(ms: number): void {
+    const late = Math.max(0, ms);
+    const bucket = late < 1 ? 0 : Math.min(LATENESS_BUCKETS - 1, 1 + Math.floor(Math.log2(late)));
+    this.#stats.latenessBuckets[bucket]!++;
+    if (late > this.#stats.latenessMaxMs) this.#stats.latenessMaxMs = late;
+  }
+
+  #armTimer(now: number, atMs?: number): void {
+    if (!this.#autoDispatch || this.#closed) return;
+    const first = atMs ?? this.#index.firstDueMs() ?? Infinity;
+    const target = Math.min(first, now + IDLE_POLL_MS);
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerAtMs = target;
+    this.#timer = setTimeout(this.#tick, Math.max(0, target - now));
+    this.#timer.unref?.();
+  }
+
+  readonly #tick = (): void => {
+    this.#timer = null;
+    this.#timerAtMs = Infinity;
+    if (this.#closed) return;
+    let fired = 0;
+    try {
+      fired = this.runDue(TICK_BUDGET_MS);
+    } catch (err) {
+      this.#onError(err, 'delay dispatch');
+    }
+    const now = this.#nowMs();
+    // More due than one budget: come back after other work had a turn.
+    if (fired > 0 && (this.#index.firstDueMs() ?? Infinity) <= now) this.#armTimer(now, now);
+    else this.#armTimer(now);
+  };
+
+  // ---- the fold: log record → index ----------------------------------------
+
+  #appendControl(record: Exclude<DelayLogRecord, ScheduleRecord>, now: number): number {
+    const info = this.#log.append(buildRecordBatch([controlInput(record, now)]));
+    this.#enqueue({ offset: info.baseOffset, record });
+    return info.baseOffset;
+  }
+
+  #enqueue(change: QueuedChange): void {
+    this.#queue.push(change);
+    if (this.#queue.length >= APPLY_QUEUE_MAX) this.#applyQueued();
+    else if (!this.#applyScheduled) {
+      this.#applyScheduled = true;
+      setImmediate(this.#applyQueuedTask);
+    }
+  }
+
+  readonly #applyQueuedTask = (): void => {
+    this.#applyScheduled = false;
+    try {
+      this.#applyQueued();
+    } catch (err) {
+      this.#onError(err, 'delay index update');
+    }
+  };
+
+  #applyQueued(): void {
+    if (this.#queue.length === 0) return;
+    const queue = this.#queue;
+    this.#queue = [];
+    const last = queue[queue.length - 1]!.offset;
+    assert(queue[0]!.offset >= this.#index.applied, `delay index at ${this.#index.applied} but change at ${queue[0]!.offset}`);
+    this.#index.transaction(last + 1, () => {
+      for (const change of queue) this.#apply(change.offset, change.record);
+    });
+  }
+
+  #apply(offset: number, record: DelayLogRecord): void {
+    const index = this.#index;
+    switch (record.kind) {
+      case 'schedule': {
+        index.putState({
+          id: offset,
+          topic: record.topic,
+          partition: record.partition,
+          state: 'pending',
+          deliverAtMs: record.deliverAtMs,
+          nextFireMs: record.deliverAtMs,
+          fires: 0,
+          repeat: record.repeat,
+          timestampMs: record.timestampMs,
+        });
+        index.addDue(record.topic, { dueMs: record.deliverAtMs, id: offset });
+        index.setPendingCount(index.pendingCount + 1);
+        return;
+      }
+      case 'cancel': {
+        const state = index.getState(record.id);
+        if (state === undefined || state.state !== 'pending') return;
+        index.removeDue(state.topic, { dueMs: state.nextFireMs, id: state.id });
+        index.putState({ ...state, state: 'cancelled' });
+        index.setPendingCount(index.pendingCount - 1);
+        return;
+      }
+      case 'intent':
+        index.setInFlight({ round: offset, fires: record.fires, starts: record.starts });
+        return;
+      case 'done':
+        this.#applyDone(record);
+        return;
+    }
+  }
+
+  #applyDone(record: DoneRecord): void {
+    const index = this.#index;
+    const round = index.inFlight();
+    if (round === null || round.round !== record.round) return; // replayed twice or settled already
+    const failed = new Map(record.failed);
+    for (const [id, fire] of round.fires) {
+      const state = index.getState(id);
+      if (state === undefined || state.state !== 'pending' || fire !== state.fires + 1) continue;
+      index.removeDue(state.topic, { dueMs: state.nextFireMs, id });
+      const reason = failed.get(id);
+      if (reason !== undefined) {
+        index.putState({ ...state, fires: state.fires, state: 'failed', reason });
+        index.setPendingCount(index.pendingCount - 1);
+        continue;
+      }
+      const next = nextFireMs(state, fire);
+      if (next !== null) {
+        index.putState({ ...state, fires: fire, nextFireMs: next });
+        index.addDue(state.topic, { dueMs: next, id });
+      } else {
+        index.putState({ ...state, fires: fire, state: 'delivered' });
+        index.setPendingCount(index.pendingCount - 1);
+      }
+    }
+    index.setInFlight(null);
+  }
+
+  // ---- recovery --------------------------------------------------------------
+
+  #recover(): void {
+    const log = this.#log;
+    const index = this.#index;
+    // The index folds the log; one that is ahead of it (the log lost an unflushed
+    // tail) or starts below its start cannot be trusted: rebuild from the start.
+    if (index.applied > log.logEndOffset || (index.applied < log.logStartOffset && index.applied !== 0) || (index.applied === 0 && log.logStartOffset > 0)) {
+      index.clear();
+    }
+    let offset = index.applied === 0 ? log.logStartOffset : index.applied;
+    while (offset < log.logEndOffset) {
+      const result = log.read(offset, READ_BYTES);
+      if (result.bytes.length === 0) break;
+      const changes: QueuedChange[] = [];
+      forEachBatch(result.bytes, (pos) => {
+        for (const r of readRecords(result.bytes, pos)) {
+          if (r.offset >= offset) changes.push({ offset: r.offset, record: decodeDelayRecord(r) });
+        }
+      });
+      if (changes.length > 0) {
+        index.transaction(changes[changes.length - 1]!.offset + 1, () => {
+          for (const c of changes) this.#apply(c.offset, c.record);
+        });
+      }
+      offset = result.nextOffset;
+    }
+    const round = index.inFlight();
+    if (round !== null) this.#settle(round);
+  }
+
+  /** A round a crash interrupted: deliver the fires its targets do not hold, then DONE. */
+  #settle(round: InFlightRound): void {
+    const present = new Set<string>();
+    for (const [topic, partition, start] of round.starts) {
+      if (this.#targets.partitionCount(topic) === undefined) continue;
+      let offset = start;
+      for (;;) {
+        const result = this.#targets.read(topic, partition, offset, READ_BYTES);
+        if (result === null || result.bytes.length === 0) break;
+        forEachBatch(result.bytes, (pos) => {
+          for (const r of readRecords(result.bytes, pos)) {
+            const f = deliveredFire(r);
+            if (f !== null) present.add(`${f.id}:${f.fire}`);
+          }
+        });
+        if (result.nextOffset <= offset) break;
+        offset = result.nextOffset;
+      }
+    }
+    const missing = round.fires.filter(([id, fire]) => !present.has(`${id}:${fire}`));
+    const records = this.#readSchedules(missing.map(([id]) => id));
+    const failed: Array<[number, string]> = [];
+    const byTarget = new Map<string, Array<[number, number]>>();
+    for (const [id, fire] of missing) {
+      const state = this.#index.getState(id);
+      const record = records.get(id);
+      if (state === undefined || record === undefined) continue;
+      const partitions = this.#targets.partitionCount(state.topic);
+      if (partitions === undefined || state.partition >= partitions) {
+        failed.push([id, `topic ${state.topic} partition ${state.partition} no longer exists`]);
+        continue;
+      }
+      const k = `${state.partition}:${state.topic}`;
+      let list = byTarget.get(k);
+      if (list === undefined) byTarget.set(k, (list = []));
+      list.push([id, fire]);
+    }
+    for (const list of byTarget.values()) {
+      const first = this.#index.getState(list[0]![0])!;
+      this.#deliver(first.topic, first.partition, list, records);
+    }
+    this.#targets.commit();
+    this.#appendControl({ kind: 'done', round: round.round, failed }, this.#nowMs());
+    this.#log.commitStaged();
+    this.#applyQueued();
+  }
+
+  /** Reads the SCHEDULE records of `ids` from `__delay` (each batch decoded once). */
+  #readSchedules(ids: readonly number[]): Map<number, ScheduleRecord> {
+    const out = new Map<number, ScheduleRecord>();
+    const sorted = [...new Set(ids)].sort((a, b) => a - b);
+    let decoded: DecodedRecord[] = [];
+    let decodedFrom = -1;
+    let decodedTo = -1; // exclusive
+    for (const id of sorted) {
+      if (id < this.#log.logStartOffset || id >= this.#log.logEndOffset) continue;
+      if (id < decodedFrom || id >= decodedTo) {
+        const result = this.#log.read(id, READ_BYTES);
+        decoded = [];
+        forEachBatch(result.bytes, (pos) => {
+          for (const r of readRecords(result.bytes, pos)) decoded.push(r);
+        });
+        if (decoded.length === 0) continue;
+        decodedFrom = decoded[0]!.offset;
+        decodedTo = decoded[decoded.length - 1]!.offset + 1;
+      }
+      const r = decoded[bisect(decoded, id)];
+      if (r === undefined || r.offset !== id) continue;
+      const record = decodeDelayRecord(r);
+      if (record.kind === 'schedule') out.set(id, record);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#applyQueued();
+    this.#closed = true;
+    await this.#index.close();
+  }
+}
+
+function bisect(records: readonly DecodedRecord[], offset: number): number {
+  let lo = 0;
+  let hi = records.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (records[mid]!.offset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** When a schedule fires after its `fire`-th delivery, or null when that was the last. */
+export function nextFireMs(state: Pick<DelayState, 'nextFireMs' | 'repeat'>, fire: number): number | null {
+  const r = state.repeat;
+  if (r === null) return null;
+  if (r.times !== null && fire >= r.times) return null;
+  let interval = r.intervalMs * Math.pow(r.multiplier, fire - 1);
+  if (r.maxIntervalMs !== null) interval = Math.min(interval, r.maxIntervalMs);
+  if (!Number.isFinite(interval)) return null;
+  const next = state.nextFireMs + Math.round(interval);
+  if (!Number.isSafeInteger(next)) return null;
+  if (r.untilMs !== null && next > r.untilMs) return null;
+  return next;
+}
+
+/** Fires a repeating schedule may have at most: bounds loops whose `times` is unset. */
+export const REPEAT_TIMES_MAX = 1_000_000;
+
+export function validateRepeat(r: RepeatSpec, deliverAtMs: number): void {
+  const int = (v: unknown, field: string, min: number): void => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new DelayError('INVALID_ARGUMENT', `${field} must be an integer ≥ ${min}`, field);
+  };
+  int(r.intervalMs, 'repeat.intervalMs', 1);
+  if (typeof r.multiplier !== 'number' || !Number.isFinite(r.multiplier) || r.multiplier < 1 || r.multiplier > 100) {
+    throw new DelayError('INVALID_ARGUMENT', 'repeat.multiplier must be a number from 1 (fixed interval) to 100', 'repeat.multiplier');
+  }
+  if (r.maxIntervalMs !== null) int(r.maxIntervalMs, 'repeat.maxIntervalMs', r.intervalMs);
+  if (r.times !== null) {
+    int(r.times, 'repeat.times', 1);
+    if (r.times > REPEAT_TIMES_MAX) throw new DelayError('INVALID_ARGUMENT', `repeat.times must be at most ${REPEAT_TIMES_MAX}`, 'repeat.times');
+  }
+  if (r.untilMs !== null) int(r.untilMs, 'repeat.untilMs', deliverAtMs);
+  if (r.times === null && r.untilMs === null) throw new DelayError('INVALID_ARGUMENT', 'repeat needs times or untilMs (a loop must end)', 'repeat');
+}
