@@ -89,6 +89,7 @@ var scenarios = map[string]func() string{
 	"filter-tag":  scenarioFilterTag,
 	"filter-sql":  scenarioFilterSQL,
 	"retry-dlq":   scenarioRetryDLQ,
+	"delay":       scenarioDelay,
 	"query":       scenarioQuery,
 	"cross-kafka": scenarioCrossKafka,
 }

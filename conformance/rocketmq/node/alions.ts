@@ -529,6 +529,135 @@ async function scenarioRetryDLQ(): Promise<string> {
   return 'maxReconsumeTimes 2, broker-chosen delays: each of 3 messages delivered with reconsumeTimes 0,1,2, then found once in %DLQ%<group> with body, keys, tag, property and ORIGIN_MESSAGE_ID = original msgId';
 }
 
+// ------------------------------------------------------------------ delay
+
+/** Tolerances of the delay scenario (same as the Java and Go drivers; see ../README.md). */
+const DELAY_EARLY_MS = 50;
+/** Apache RocketMQ 5.3.3 rounds a timer message's delivery time down to its timerPrecisionMs (1 s): the reference may
+ *  deliver timer messages up to 1 s early, and only it gets that allowance. */
+const APACHE_TIMER_EARLY_MS = 1000;
+const DELAY_LATE_MS = 5000;
+const IMMEDIATE_MS = 2000;
+
+interface DelayCase {
+  name: string; body: string; kind: string; tag: string; keys: string; level?: string; msg: any;
+  rel?: number; due: number; early: number; sendStart: number; sent: number; queue: number;
+  /** false: the message is sent and must arrive once and intact, but its timing is not asserted. */
+  timed: boolean; delayed: boolean;
+}
+
+async function scenarioDelay(): Promise<string> {
+  const apache = TARGET === 'rocketmq';
+  const topic = name('delay');
+  const p = await newProducer(name('delay_pg'));
+  await createTopic(p, topic, 2);
+  const got = new Map<string, Array<{ at: number; msg: any }>>();
+  const c = await newConsumer(name('delay_cg'), 'dl1');
+  c.subscribe(topic, '*', async (msg: any) => {
+    const at = Date.now();
+    const body = msg.body.toString('utf8');
+    got.set(body, [...(got.get(body) ?? []), { at, msg }]);
+  });
+  // Warm-up: the consumer has its queues and is pulling before any timing starts.
+  await send(p, message(topic, 'TagW', 'warm-up'));
+  await waitFor(60000, 'the warm-up message', () => got.has('warm-up'), () => 'nothing consumed yet');
+  log('consumer ready');
+
+  const cases: DelayCase[] = [];
+  const mk = (nm: string, kind: string, tag: string, keys: string): DelayCase => {
+    const body = `${nm}-\u00e9\u2713`;
+    const msg = message(topic, tag, body);
+    msg.keys = [keys];
+    msg.properties['kind'] = kind;
+    msg.properties['utf8'] = '\u00fcber \u4e2d\u6587';
+    const d: DelayCase = { name: nm, body, kind, tag, keys, msg, due: 0, early: DELAY_EARLY_MS, sendStart: 0, sent: 0, queue: -1, timed: true, delayed: kind !== 'no delay' };
+    cases.push(d);
+    return d;
+  };
+  for (const lvl of [1, 2]) {
+    for (let i = 0; i < 2; i++) {
+      const d = mk(`level${lvl}-${i}`, `level ${lvl}`, `TagL${lvl}`, `dk-l${lvl}-${i}`);
+      d.msg.delayTimeLevel = lvl;
+      d.level = String(lvl);
+      d.rel = lvl === 1 ? 1000 : 5000;
+    }
+  }
+  const deliver = mk('timer-deliver', 'TIMER_DELIVER_MS', 'TagT', 'dk-deliver');
+  const sec = mk('timer-sec', 'TIMER_DELAY_SEC', 'TagT', 'dk-sec');
+  sec.msg.properties['TIMER_DELAY_SEC'] = '2';
+  sec.rel = 2000;
+  const ms = mk('timer-ms', 'TIMER_DELAY_MS', 'TagT', 'dk-ms');
+  ms.msg.properties['TIMER_DELAY_MS'] = '2500';
+  ms.rel = 2500;
+  if (apache) for (const d of [deliver, sec, ms]) d.early = APACHE_TIMER_EARLY_MS + DELAY_EARLY_MS;
+  // ali-ons' own API: Message#setStartDeliverTime → __STARTDELIVERTIME (Aliyun ONS). Diglot honours it; Apache
+  // RocketMQ does not (it delivers at once), so there the message is only checked to arrive once and intact.
+  const start = mk('start-deliver', '__STARTDELIVERTIME', 'TagS', 'dk-start');
+  start.timed = !apache;
+  start.delayed = !apache;
+  for (let i = 0; i < 3; i++) mk(`now-${i}`, 'no delay', 'TagN', `dk-now-${i}`);
+  const byName = new Map(cases.map((d) => [d.name, d]));
+  for (const nm of ['level2-0', 'now-0', 'level1-0', 'timer-deliver', 'start-deliver', 'timer-sec', 'now-1', 'timer-ms', 'level1-1', 'level2-1', 'now-2']) {
+    const d = byName.get(nm)!;
+    if (d === deliver) {
+      d.due = Date.now() + 3000;
+      d.msg.properties['TIMER_DELIVER_MS'] = String(d.due);
+    } else if (d === start) {
+      d.due = Date.now() + 3500;
+      d.msg.setStartDeliverTime(d.due);
+    }
+    d.sendStart = Date.now();
+    const res = await send(p, d.msg);
+    d.sent = Date.now();
+    if (d.rel !== undefined) d.due = d.sendStart + d.rel;
+    if (d.due === 0) d.due = d.sendStart;
+    d.queue = Number(res.messageQueue.queueId);
+  }
+  const lastDue = Math.max(...cases.map((d) => d.due));
+  log(`sent ${cases.length} messages; last due in ${lastDue - Date.now()} ms`);
+  const missing = () => cases.filter((d) => !got.has(d.body)).map((d) => d.name);
+  await waitFor(lastDue - Date.now() + 60000, `all ${cases.length} messages`, () => missing().length === 0, () => `missing ${missing()}`);
+  await sleep(2000); // duplicates
+  for (const body of got.keys()) check(body === 'warm-up' || cases.some((d) => d.body === body), `unexpected message consumed: ${body}`);
+  const timings: string[] = [];
+  const delayProp = new Set<string>();
+  let maxImmediate = 0;
+  for (const d of cases) {
+    const rs = got.get(d.body)!;
+    const what = `${d.name} (${d.kind})`;
+    check(rs.length === 1, `${what}: delivered ${rs.length} times`);
+    const { at, msg } = rs[0]!;
+    const props = msg.properties as Record<string, string>;
+    check(msg.topic === topic, `${what}: consumed from topic ${msg.topic}`);
+    check(Number(msg.queueId) === d.queue, `${what}: sent to queue ${d.queue}, consumed from ${msg.queueId}`);
+    check(msg.keys === d.keys && msg.tags === d.tag, `${what}: keys/tag ${msg.keys}/${msg.tags}`);
+    check(props['kind'] === d.kind && props['utf8'] === '\u00fcber \u4e2d\u6587', `${what}: user properties ${JSON.stringify(props)}`);
+    check(Number(msg.reconsumeTimes) === 0, `${what}: reconsumeTimes ${msg.reconsumeTimes}`);
+    // (no msgId check: ali-ons sets no UNIQ_KEY, so its msgId is the offsetMsgId, which a delayed message changes)
+    if (!d.delayed) {
+      if (d.kind === 'no delay') {
+        const lat = at - d.sent;
+        check(lat <= IMMEDIATE_MS, `${what}: consumed ${lat} ms after its send returned (no delay: within ${IMMEDIATE_MS} ms)`);
+        maxImmediate = Math.max(maxImmediate, lat);
+      }
+      continue;
+    }
+    // Apache keeps DELAY=<level> on the delivered message; Diglot's contract removes it. Either is accepted.
+    const dl = props['DELAY'];
+    check(dl === undefined || dl === d.level, `${what}: DELAY property ${dl} on the delivered message, sent ${d.level}`);
+    if (d.level) delayProp.add(dl === undefined ? 'removed' : 'kept');
+    check(props['REAL_TOPIC'] === topic, `${what}: REAL_TOPIC ${props['REAL_TOPIC']} (RocketMQ sets it to the topic sent to)`);
+    check(props['REAL_QID'] === String(d.queue), `${what}: REAL_QID ${props['REAL_QID']}, sent to queue ${d.queue}`);
+    const t = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+    check(d.due - at <= d.early, `${what}: consumed ${d.due - at} ms BEFORE its due time (sent at ${t(d.sendStart)}, due ${t(d.due)}, consumed ${t(at)}; tolerance ${d.early} ms)`);
+    check(at - d.due <= DELAY_LATE_MS, `${what}: consumed ${at - d.due} ms after its due time (tolerance ${DELAY_LATE_MS} ms)`);
+    timings.push(`${d.name} ${at - d.due >= 0 ? '+' : ''}${at - d.due}`);
+  }
+  return `11 messages (delay level 1 ×2, level 2 ×2, TIMER_DELIVER_MS/TIMER_DELAY_SEC/TIMER_DELAY_MS as properties, setStartDeliverTime → __STARTDELIVERTIME, 3 without delay) each consumed once on its topic/queue with keys, tag, properties, REAL_TOPIC/REAL_QID; DELAY property ${[...delayProp].join('/')} on delivery; ms after due: ${timings.join(', ')}`
+    + (apache ? ' (Apache rounds timer times down to 1 s: allowed 1 s early; it ignores __STARTDELIVERTIME, so that one is checked for arrival only)' : '')
+    + `; no-delay messages within ${maxImmediate} ms`;
+}
+
 // ------------------------------------------------------------------ cross-kafka
 
 async function scenarioCrossKafka(): Promise<string> {
@@ -608,6 +737,7 @@ const scenarios: Record<string, () => Promise<string>> = {
   'filter-tag': scenarioFilterTag,
   'filter-sql': scenarioFilterSQL,
   'retry-dlq': scenarioRetryDLQ,
+  delay: scenarioDelay,
   query: async () => { throw new Skip('ali-ons 3.12.0 has no query-by-key or view-by-id API (QUERY_MESSAGE 12 / VIEW_MESSAGE_BY_ID 33 are not implemented; viewMessage is commented out in mq_push_consumer.js)'); },
   'cross-kafka': scenarioCrossKafka,
 };

@@ -40,6 +40,7 @@ import org.apache.rocketmq.common.TopicConfig;
 import org.apache.rocketmq.common.constant.PermName;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageAccessor;
 import org.apache.rocketmq.common.message.MessageClientExt;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
@@ -109,6 +110,7 @@ public class Conformance {
         case "filter-tag": detail = filterTag(); break;
         case "filter-sql": detail = filterSql(); break;
         case "retry-dlq": detail = retryDlq(); break;
+        case "delay": detail = delay(); break;
         case "query": detail = query(); break;
         case "cross-kafka": detail = crossKafka(); break;
         case "admin":
@@ -969,6 +971,194 @@ public class Conformance {
     return "2 messages delivered 3× each (reconsumeTimes 0,1,2, "
         + (RETRY_DELAY_CHECKED ? "≥1 s apart" : "gaps NOT checked: Diglot retries at once until delay levels land (issue 5)")
         + "), then both in " + dlq + " (" + mqs.size() + " queue) with keys kept";
+  }
+
+  // ---------------------------------------------------------------- delay
+
+  static final String TARGET = env("CONFORMANCE_TARGET", "diglot");
+  /** A delayed message may be seen this much before its due time (clock reads on both sides of a send). */
+  static final long EARLY_TOLERANCE_MS = 50;
+  /**
+   * Apache RocketMQ 5.3.3 rounds a timer message's delivery time down to its timerPrecisionMs (1 s; an exact multiple
+   * loses a whole second: HookUtils.transformTimerMessage), so its timer messages come up to 1 s early. Only the
+   * reference gets that allowance; Diglot is held to EARLY_TOLERANCE_MS.
+   */
+  static final long APACHE_TIMER_EARLY_MS = 1000;
+  /** Lateness allowed after the due time (Apache's timer wheel has 1 s slots; a loaded machine adds more). */
+  static final long LATE_TOLERANCE_MS = 5000;
+  /** A message without delay must be consumed within this long after its send returned. */
+  static final long IMMEDIATE_MS = 2000;
+  /** Delay levels 1 and 2 of the default table (1s 5s 10s 30s 1m …), same on Diglot and Apache. */
+  static final long[] LEVEL_MS = {0, 1000, 5000};
+
+  static final class Sched {
+    final String body, kind;
+    final Message msg;
+    long sendStart, sendEnd, dueMs, earlyMs;
+    boolean delayed, asserted = true;
+    SendResult result;
+
+    Sched(String body, String kind, Message msg) {
+      this.body = body;
+      this.kind = kind;
+      this.msg = msg;
+    }
+  }
+
+  /** Message#setX(long) of the 5.x client (setDeliverTimeMs, setDelayTimeSec, setDelayTimeMs), or null on 4.9.8. */
+  static Method messageSetter(String name) {
+    try {
+      return Message.class.getMethod(name, long.class);
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The timer property through the 5.x client's API where it has one, else put straight into the properties
+   * (4.9.8 has no timer API; the broker reads the property either way).
+   */
+  static String timer(Message m, String api, String property, long value) throws Exception {
+    Method set = messageSetter(api);
+    if (set != null) {
+      set.invoke(m, value);
+      check(Long.toString(value).equals(m.getProperty(property)), api + "(" + value + ") set " + property + "=" + m.getProperty(property));
+      return api;
+    }
+    MessageAccessor.putProperty(m, property, Long.toString(value));
+    return "property " + property;
+  }
+
+  /**
+   * delay: a 2-queue topic, a push consumer already consuming (a warm-up message went through), then messages with
+   * delay level 1 and 2, the timer properties TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS (5.x API, or the
+   * property set directly on 4.9.8) and three without delay. Each must arrive once, not before its due time, within
+   * LATE_TOLERANCE_MS after it, on its topic and queue, with body, keys, tag, user properties and msgId intact.
+   */
+  static String delay() throws Exception {
+    boolean apache = "rocketmq".equals(TARGET);
+    String topic = "T_delay_" + RUN, group = "G_delay_" + RUN;
+    DefaultMQAdminExt a = admin();
+    createTopic(a, topic, 2);
+    a.shutdown();
+    Map<String, List<Object[]>> got = new ConcurrentHashMap<>(); // body → [receive time ms, MessageExt]
+    DefaultMQPushConsumer c = pushConsumer(group, "c-delay");
+    c.subscribe(topic, "*");
+    c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+      long now = System.currentTimeMillis();
+      for (MessageExt m : msgs) got.computeIfAbsent(body(m), k -> Collections.synchronizedList(new ArrayList<>())).add(new Object[] {now, m});
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    c.start();
+    DefaultMQProducer p = producer("delay");
+    // Warm-up: the consumer has its queues and is pulling before any timing starts.
+    sendOk(p.send(new Message(topic, "TagW", b("warm-up"))), "warm-up send");
+    waitFor("the warm-up message", 60_000, () -> got.containsKey("warm-up"), () -> "nothing consumed yet");
+    log("consumer ready");
+
+    List<Sched> all = new ArrayList<>();
+    String timerApi;
+    for (int lvl = 1; lvl <= 2; lvl++) {
+      for (int i = 0; i < 2; i++) {
+        Sched s = new Sched("level" + lvl + "-" + i, "level " + lvl, new Message(topic, "TagL" + lvl, "dk-l" + lvl + "-" + i, null));
+        s.msg.setDelayTimeLevel(lvl);
+        s.dueMs = LEVEL_MS[lvl]; // relative until sent
+        all.add(s);
+      }
+    }
+    Sched deliver = new Sched("timer-deliver", "TIMER_DELIVER_MS", new Message(topic, "TagT", "dk-deliver", null));
+    Sched sec = new Sched("timer-sec", "TIMER_DELAY_SEC", new Message(topic, "TagT", "dk-sec", null));
+    Sched ms = new Sched("timer-ms", "TIMER_DELAY_MS", new Message(topic, "TagT", "dk-ms", null));
+    all.add(deliver);
+    all.add(sec);
+    all.add(ms);
+    for (int i = 0; i < 3; i++) all.add(new Sched("now-" + i, "no delay", new Message(topic, "TagN", "dk-now-" + i, null)));
+    for (Sched s : all) {
+      s.msg.setBody(b(s.body + "-\u00e9\u2713"));
+      s.msg.putUserProperty("kind", s.kind);
+      s.msg.putUserProperty("utf8", "\u00fcber \u4e2d\u6587");
+      s.delayed = !s.kind.equals("no delay");
+      s.earlyMs = EARLY_TOLERANCE_MS;
+    }
+    timerApi = timer(sec.msg, "setDelayTimeSec", "TIMER_DELAY_SEC", 2).startsWith("set") ? "the 5.x Message API" : "the properties set directly (4.9.8 has no timer API)";
+    timer(ms.msg, "setDelayTimeMs", "TIMER_DELAY_MS", 2500);
+    sec.dueMs = 2000;
+    ms.dueMs = 2500;
+    for (Sched s : List.of(deliver, sec, ms)) if (apache) s.earlyMs = APACHE_TIMER_EARLY_MS + EARLY_TOLERANCE_MS;
+    // Send in an interleaved order: immediate ones between delayed ones.
+    List<Sched> order = new ArrayList<>();
+    for (String bd : List.of("level2-0", "now-0", "level1-0", "timer-deliver", "timer-sec", "now-1", "timer-ms", "level1-1", "level2-1", "now-2")) {
+      order.add(all.stream().filter(s -> s.body.equals(bd)).findFirst().get());
+    }
+    for (Sched s : order) {
+      if (s == deliver) {
+        long at = System.currentTimeMillis() + 3000;
+        timer(s.msg, "setDeliverTimeMs", "TIMER_DELIVER_MS", at);
+        s.sendStart = System.currentTimeMillis();
+        s.result = p.send(s.msg);
+        s.dueMs = at;
+      } else {
+        s.sendStart = System.currentTimeMillis();
+        s.result = p.send(s.msg);
+        s.dueMs += s.sendStart;
+      }
+      s.sendEnd = System.currentTimeMillis();
+      sendOk(s.result, s.body + " send");
+    }
+    long lastDue = all.stream().mapToLong(s -> s.dueMs).max().getAsLong();
+    log("sent " + all.size() + " messages; last due in " + (lastDue - System.currentTimeMillis()) + " ms");
+    waitFor("all " + all.size() + " messages", lastDue - System.currentTimeMillis() + 60_000,
+        () -> all.stream().allMatch(s -> got.containsKey(s.body + "-\u00e9\u2713")),
+        () -> "missing " + all.stream().filter(s -> !got.containsKey(s.body + "-\u00e9\u2713")).map(s -> s.body).collect(Collectors.toList()));
+    Thread.sleep(2000); // duplicates
+    c.shutdown();
+    p.shutdown();
+
+    Set<String> expectedBodies = new HashSet<>();
+    for (Sched s : all) expectedBodies.add(s.body + "-\u00e9\u2713");
+    expectedBodies.add("warm-up");
+    Set<String> stray = new TreeSet<>(got.keySet());
+    stray.removeAll(expectedBodies);
+    check(stray.isEmpty(), "unexpected messages consumed: " + firstFew(stray));
+    List<String> timings = new ArrayList<>();
+    long maxLate = 0, maxImmediate = 0;
+    Set<String> delayProps = new TreeSet<>();
+    for (Sched s : all) {
+      List<Object[]> d = got.get(s.body + "-\u00e9\u2713");
+      check(d.size() == 1, s.body + " (" + s.kind + "): delivered " + d.size() + " times");
+      long at = (Long) d.get(0)[0];
+      MessageExt m = (MessageExt) d.get(0)[1];
+      String what = s.body + " (" + s.kind + ")";
+      check(topic.equals(m.getTopic()), what + ": consumed from topic " + m.getTopic());
+      check(m.getQueueId() == s.result.getMessageQueue().getQueueId(), what + ": sent to queue " + s.result.getMessageQueue().getQueueId() + ", consumed from queue " + m.getQueueId());
+      check(Objects.equals(m.getKeys(), s.msg.getKeys()) && Objects.equals(m.getTags(), s.msg.getTags()), what + ": keys/tags " + m.getKeys() + "/" + m.getTags());
+      check(s.kind.equals(m.getUserProperty("kind")) && "\u00fcber \u4e2d\u6587".equals(m.getUserProperty("utf8")), what + ": user properties " + m.getProperties());
+      check(s.result.getMsgId().equals(m.getMsgId()), what + ": msgId " + m.getMsgId() + ", send result " + s.result.getMsgId());
+      check(m.getReconsumeTimes() == 0, what + ": reconsumeTimes " + m.getReconsumeTimes());
+      if (s.delayed) {
+        // Apache keeps DELAY=<level> on the delivered message (ScheduleMessageService serializes the properties
+        // before it clears DELAY); Diglot's contract removes it. Either is accepted; the detail says which.
+        String dl = m.getProperty("DELAY");
+        check(dl == null || dl.equals(s.msg.getProperty("DELAY")), what + ": DELAY property " + dl + " on the delivered message, sent " + s.msg.getProperty("DELAY"));
+        if (s.msg.getProperty("DELAY") != null) delayProps.add(dl == null ? "removed" : "kept");
+        check(topic.equals(m.getProperty("REAL_TOPIC")), what + ": REAL_TOPIC " + m.getProperty("REAL_TOPIC") + " (RocketMQ sets it to the topic sent to)");
+        check(Integer.toString(s.result.getMessageQueue().getQueueId()).equals(m.getProperty("REAL_QID")), what + ": REAL_QID " + m.getProperty("REAL_QID"));
+        long early = s.dueMs - at;
+        check(early <= s.earlyMs, what + ": consumed " + early + " ms BEFORE its due time (sent at +" + (s.sendStart - T0) + " ms, due +" + (s.dueMs - T0)
+            + " ms, consumed +" + (at - T0) + " ms; tolerance " + s.earlyMs + " ms)");
+        long late = at - s.dueMs;
+        check(late <= LATE_TOLERANCE_MS, what + ": consumed " + late + " ms after its due time (tolerance " + LATE_TOLERANCE_MS + " ms)");
+        maxLate = Math.max(maxLate, late);
+        timings.add(s.body + " " + (late >= 0 ? "+" : "") + late);
+      } else {
+        long lat = at - s.sendEnd;
+        check(lat <= IMMEDIATE_MS, what + ": consumed " + lat + " ms after its send returned (no delay: within " + IMMEDIATE_MS + " ms)");
+        maxImmediate = Math.max(maxImmediate, lat);
+      }
+    }
+    return "10 messages (delay level 1 ×2, level 2 ×2, TIMER_DELIVER_MS/TIMER_DELAY_SEC/TIMER_DELAY_MS via " + timerApi + ", 3 without delay) each consumed once on its topic/queue with keys, tag, properties, msgId, REAL_TOPIC/REAL_QID; DELAY property " + String.join("/", delayProps) + " on delivery;"
+        + " ms after due: " + String.join(", ", timings) + (apache ? " (Apache rounds timer times down to 1 s: allowed 1 s early)" : "")
+        + "; no-delay messages within " + maxImmediate + " ms";
   }
 
   // ---------------------------------------------------------------- query
