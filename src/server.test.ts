@@ -279,7 +279,7 @@ describe('startServer', { timeout: 30_000 }, () => {
     try {
       const sizes = new Map([...server.storage.logs()].map((l) => [`${l.topic}/${l.partition}`, l.sizeBytes()]));
       // The broker's own logs sit beside the user's.
-      assert.deepEqual([...sizes.keys()].sort(), ['__consumer_offsets/0', '__diglot_metadata/0', '__diglot_protocol_state/0', 'orders/0', 'orders/1']);
+      assert.deepEqual([...sizes.keys()].sort(), ['__consumer_offsets/0', '__delay/0', '__diglot_metadata/0', '__diglot_protocol_state/0', 'orders/0', 'orders/1']);
       const kafka = lines.find((l) => l.component === 'kafka' && typeof l.port === 'number');
       assert.ok(kafka !== undefined && (kafka.port as number) > 0, 'the Kafka listener binds a free port');
       const rocketmq = lines.find((l) => l.component === 'rocketmq' && typeof l.port === 'number');

@@ -122,6 +122,8 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         defaultPartitions: config.defaultPartitions,
         maxMessageBytes: config.maxMessageBytes,
         groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        delayLevels: config.delayLevels,
+        delayHorizonMs: config.delayHorizonMs,
       });
       closeBroker = async () => {
         broker.close();

@@ -177,8 +177,8 @@ describe('diglot as a child process', { timeout: 120_000 }, () => {
     assert.ok(sample(text, 'diglot_storage_appended_bytes_total')! > 0);
     assert.equal(sample(text, 'diglot_storage_appended_records_total'), 1);
     assert.match(text, /# TYPE diglot_storage_fsync_seconds histogram/);
-    // The three internal logs: __diglot_metadata, __consumer_offsets and __diglot_protocol_state.
-    assert.equal(sample(text, 'diglot_storage_segments'), 3);
+    // The four internal logs: __diglot_metadata, __consumer_offsets, __diglot_protocol_state and __delay.
+    assert.equal(sample(text, 'diglot_storage_segments'), 4);
     assert.match(text, /# TYPE diglot_storage_log_size_bytes gauge/);
     assert.ok(sample(text, 'process_resident_memory_bytes')! > 0);
 

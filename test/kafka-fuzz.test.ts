@@ -133,7 +133,7 @@ function mutate(seed: Buffer, rng: () => number): Buffer {
 
 test(`Kafka fuzz: ${FRAMES.toLocaleString('en')} random and mutated frames neither crash, hang nor leak`, { timeout: 20 * 60 * 1000 }, async (t) => {
   const logManager = await LogManager.open({ dir: '/fuzz', io: new MemoryFileIO(), config: { segmentBytesMax: 64 * 1024, retentionBytes: 256 * 1024, retentionCheckIntervalMs: 1000 } });
-  const broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: false, defaultPartitions: 1, maxMessageBytes: 1 << 20 });
+  const broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: false, defaultPartitions: 1, maxMessageBytes: 1 << 20, delayIndex: 'memory' });
   await broker.topics.create('fuzz', 2, new Map());
   const { handlers, apiVersions } = buildHandlerTable();
   const seeds = seedFrames(handlers);

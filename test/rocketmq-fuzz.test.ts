@@ -519,7 +519,7 @@ interface Env {
 
 async function openEnv(): Promise<Env> {
   const logManager = await LogManager.open({ dir: '/fuzz', io: new MemoryFileIO(), config: { segmentBytesMax: 64 * 1024, retentionBytes: 256 * 1024, retentionCheckIntervalMs: 1000 } });
-  const broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 1, maxMessageBytes: 1 << 20, groupInitialRebalanceDelayMs: 0 });
+  const broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 1, maxMessageBytes: 1 << 20, groupInitialRebalanceDelayMs: 0, delayIndex: 'memory' });
   const logger = createLogger({ level: 'silent' });
   const state = new RocketmqState({
     broker,

@@ -23,6 +23,10 @@ import {
   type RemotingCommand,
 } from '../src/protocol/rocketmq/index.ts';
 
+/** Short delay levels so retries and DELAY sends are seen within a test: level 1 = 300 ms ... */
+const DELAY_LEVELS = '300ms 400ms 500ms 600ms 700ms';
+const delayOfLevelMs = (level: number) => 200 + 100 * level;
+
 let dir: string;
 let logManager: LogManager;
 let broker: Broker;
@@ -32,7 +36,7 @@ let client: RawRemoting;
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-rmq-wire-'));
   logManager = await LogManager.open({ dir });
-  broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 1, maxMessageBytes: 1_048_588, groupInitialRebalanceDelayMs: 0 });
+  broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 1, maxMessageBytes: 1_048_588, groupInitialRebalanceDelayMs: 0, delayLevels: DELAY_LEVELS });
   listener = await startRocketmqListener({
     broker,
     host: '127.0.0.1',
@@ -240,24 +244,89 @@ test('heartbeat subscriptions drive push pulls; consumer list; notify on members
   assert.equal(future.extFields['offset'], '4');
 });
 
-test('consumer send-back: retry with reconsumeTimes + 1, then the DLQ', async () => {
+/** Pulls until a message shows up (or `timeoutMs`); returns them with the time they were first seen. */
+async function pullUntil(topic: string, queueId: number, offset: number, timeoutMs = 5000): Promise<{ messages: ReturnType<typeof decodeStoredMessages>; atMs: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await pullRequest(topic, queueId, offset);
+    if (r.code === ResponseCode.SUCCESS) return { messages: decodeStoredMessages(r.body), atMs: Date.now() };
+    assert.ok(Date.now() < deadline, `nothing in ${topic}/${queueId} at ${offset} after ${timeoutMs} ms (last code ${r.code})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('consumer send-back: retry after delay level 3 + reconsumeTimes, with reconsumeTimes + 1, then the DLQ', async () => {
   const sent = await sendV2('WireT4', 0, 'fail-me', { TAGS: 'T' });
   const pulled = decodeStoredMessages((await pullRequest('WireT4', 0, 0)).body)[0]!;
   let phys = BigInt.asIntN(64, (BigInt(pulled.physicalHigh) << 32n) | BigInt(pulled.physicalLow)).toString();
   for (let attempt = 1; attempt <= 3; attempt++) {
+    const backAtMs = Date.now();
     const back = await client.request(RequestCode.CONSUMER_SEND_MSG_BACK, { offset: phys, group: 'gretry', delayLevel: 0, originMsgId: sent.extFields['msgId']!, originTopic: 'WireT4', maxReconsumeTimes: 2 });
     assert.equal(back.code, ResponseCode.SUCCESS, back.remark ?? '');
     if (attempt === 3) break;
-    const retry = decodeStoredMessages((await pullRequest('%RETRY%gretry', 0, attempt - 1)).body)[0]!;
+    const { messages, atMs } = await pullUntil('%RETRY%gretry', 0, attempt - 1);
+    // level 3 + reconsumeTimes (0, then 1)
+    assert.ok(atMs - backAtMs >= delayOfLevelMs(3 + attempt - 1) - 5, `retry ${attempt} seen after ${atMs - backAtMs} ms`);
+    const retry = messages[0]!;
     assert.equal(retry.reconsumeTimes, attempt);
     const p = decodeProperties(retry.properties.toString());
     assert.equal(p.get('RETRY_TOPIC'), 'WireT4');
     assert.equal(p.get('ORIGIN_MESSAGE_ID'), sent.extFields['msgId']);
+    assert.equal(p.get('REAL_TOPIC'), '%RETRY%gretry');
+    assert.equal(p.has('DELAY'), false);
     phys = BigInt.asIntN(64, (BigInt(retry.physicalHigh) << 32n) | BigInt(retry.physicalLow)).toString();
   }
   const dlq = decodeStoredMessages((await pullRequest('%DLQ%gretry', 0, 0)).body);
   assert.equal(dlq.length, 1);
   assert.equal(dlq[0]!.body.toString(), 'fail-me');
+});
+
+test('delayed sends: DELAY level and TIMER_* properties hold a message until due, then it lands in its queue with REAL_TOPIC / REAL_QID', async () => {
+  const t0 = Date.now();
+  const cases: Array<[string, Record<string, string>, number]> = [
+    ['level-2', { DELAY: '2' }, delayOfLevelMs(2)],
+    ['level-99', { DELAY: '99' }, delayOfLevelMs(5)], // clamped to the last level
+    ['timer-deliver', { TIMER_DELIVER_MS: String(t0 + 350) }, 350],
+    ['timer-sec', { TIMER_DELAY_SEC: '1' }, 1000],
+    ['timer-ms', { TIMER_DELAY_MS: '450' }, 450],
+    ['start-deliver', { __STARTDELIVERTIME: String(t0 + 250) }, 250],
+    ['past', { TIMER_DELIVER_MS: '1' }, 0],
+  ];
+  for (const [body, properties] of cases) {
+    const r = await sendV2('WireDelay', 1, body, { ...properties, KEYS: `k-${body}`, TAGS: 'TD', color: 'red' });
+    assert.equal(r.code, ResponseCode.SUCCESS, r.remark ?? '');
+  }
+  const seen = new Map<string, number>();
+  let offset = 0;
+  while (seen.size < cases.length) {
+    const { messages, atMs } = await pullUntil('WireDelay', 1, offset, 3000);
+    for (const m of messages) {
+      const p = decodeProperties(m.properties.toString());
+      assert.equal(p.get('REAL_TOPIC'), 'WireDelay');
+      assert.equal(p.get('REAL_QID'), '1');
+      assert.equal(p.get('KEYS'), `k-${m.body.toString()}`);
+      assert.equal(p.get('TAGS'), 'TD');
+      assert.equal(p.get('color'), 'red');
+      assert.equal(p.has('DELAY'), false);
+      assert.equal(m.queueId, 1);
+      assert.equal(seen.has(m.body.toString()), false, `${m.body.toString()} delivered twice`);
+      seen.set(m.body.toString(), atMs - t0);
+      offset++;
+    }
+  }
+  for (const [body, , dueMs] of cases) {
+    // Seen no earlier than due (10 ms for the clock granularity of this poll loop), and not much later.
+    assert.ok(seen.get(body)! >= dueMs - 10, `${body} seen at +${seen.get(body)} ms, due at +${dueMs}`);
+    assert.ok(seen.get(body)! <= dueMs + 500, `${body} seen at +${seen.get(body)} ms, due at +${dueMs}`);
+  }
+  // Bad values are refused, nothing stored.
+  const bad = await sendV2('WireDelay', 0, 'bad', { TIMER_DELAY_MS: 'soon' });
+  assert.equal(bad.code, ResponseCode.MESSAGE_ILLEGAL);
+  assert.match(bad.remark ?? '', /TIMER_DELAY_MS/);
+  const far = await sendV2('WireDelay', 0, 'far', { TIMER_DELIVER_MS: String(t0 + 400 * 86_400_000) });
+  assert.equal(far.code, ResponseCode.MESSAGE_ILLEGAL);
+  assert.match(far.remark ?? '', /horizon/);
+  assert.notEqual((await pullRequest('WireDelay', 0, 0)).code, ResponseCode.SUCCESS);
 });
 
 test('locks: one holder per queue, renewable, released by unlock', async () => {

@@ -24,6 +24,11 @@ import { StateStore } from './state-store.ts';
 import { ProducerStates } from './producers.ts';
 import { TopicRegistry, type Topic } from './topics.ts';
 import { TOPIC_CONFIGS } from './topic-configs.ts';
+import { join } from 'node:path';
+import { LmdbDelayIndex, MemoryDelayIndex } from '../delay/index-store.ts';
+import { DEFAULT_DELAY_LEVELS, parseDelayLevels } from '../delay/levels.ts';
+import { DELAY_TOPIC } from '../delay/log-records.ts';
+import { DelayService, type DelayTargets } from '../delay/service.ts';
 
 export interface BrokerConfig {
   /** This node's id in metadata responses. */
@@ -36,7 +41,17 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** group.initial.rebalance.delay.ms (Kafka default 3000; tests use 0). */
   groupInitialRebalanceDelayMs?: number;
+  /** RocketMQ delay level table (`1s 5s ...`). */
+  delayLevels?: string;
+  /** Latest delivery time accepted for a delay message, from now (default one year). */
+  delayHorizonMs?: number;
+  /** Where the delay index lives: LMDB under the data directory (default) or memory (tests on MemoryFileIO). */
+  delayIndex?: 'lmdb' | 'memory';
 }
+
+export const DEFAULT_DELAY_HORIZON_MS = 365 * 24 * 3600 * 1000;
+/** Directory of the delay index under the data directory (not a log: no `-<partition>` suffix). */
+export const DELAY_INDEX_DIR = 'delay-index';
 
 export interface AppendOutcome {
   errorCode: BrokerErrorCode;
@@ -77,6 +92,10 @@ export class Broker {
   /** Durable key → JSON state of the protocol front ends (RocketMQ subscription groups, KV config). */
   readonly protocolState: StateStore;
   readonly nowMs: () => number;
+  /** Scheduled messages (src/delay): RocketMQ delay levels and timers, Kafka delay topics, REST. */
+  readonly delays: DelayService;
+  /** The RocketMQ delay level table in ms (level 1 = index 0). */
+  readonly delayLevelsMs: readonly number[];
   readonly #waiters = new Map<PartitionLog, Set<DataWaiter>>();
   #waiterCount = 0;
 
@@ -94,6 +113,39 @@ export class Broker {
     });
     // Groups that only have committed offsets (simple consumers, RocketMQ, a restart) are listed too.
     for (const groupId of offsets.groupsWithOffsets()) this.groups.ensureGroup(groupId);
+    this.delayLevelsMs = parseDelayLevels(config.delayLevels ?? DEFAULT_DELAY_LEVELS);
+    const delayLog = logManager.getOrCreate(DELAY_TOPIC, 0);
+    delayLog.config = { ...delayLog.config, retentionMs: -1, retentionBytes: -1 }; // held until delivered
+    this.delays = DelayService.open({
+      log: delayLog,
+      index: config.delayIndex === 'memory' ? new MemoryDelayIndex() : LmdbDelayIndex.open(join(logManager.dir, DELAY_INDEX_DIR)),
+      targets: this.#delayTargets(),
+      nowMs,
+      horizonMs: config.delayHorizonMs ?? DEFAULT_DELAY_HORIZON_MS,
+    });
+  }
+
+  /** How the delay service reaches user topics: through the broker, so long polls wake. */
+  #delayTargets(): DelayTargets {
+    return {
+      partitionCount: (name) => {
+        const topic = this.topics.get(name);
+        return topic === undefined || topic.internal ? undefined : topic.partitions;
+      },
+      endOffset: (name, partition) => this.topics.partitionLog(this.topics.get(name)!, partition).logEndOffset,
+      append: (name, partition, batch) => {
+        const topic = this.topics.get(name)!;
+        const log = this.topics.partitionLog(topic, partition);
+        const logAppendTime = this.topicConfig(topic, 'message.timestamp.type') === 'LogAppendTime';
+        log.append(batch, logAppendTime ? { logAppendTimeMs: this.nowMs(), leaderEpoch: 0 } : { leaderEpoch: 0 });
+        this.#notify(log);
+      },
+      commit: () => this.logManager.commitStaged(),
+      read: (name, partition, offset, maxBytes) => {
+        const topic = this.topics.get(name);
+        return topic === undefined ? null : this.topics.partitionLog(topic, partition).read(offset, maxBytes);
+      },
+    };
   }
 
   static async open(logManager: LogManager, config: BrokerConfig, nowMs: () => number = Date.now): Promise<Broker> {
@@ -251,6 +303,7 @@ export class Broker {
   close(): void {
     this.groups.close();
     this.wakeAll();
+    void this.delays.close();
   }
 
   /** Deletes a topic with its logs and every group's offsets for it. */

@@ -8,6 +8,7 @@ import type { PartitionLog } from '../storage/partition-log.ts';
 import { BrokerError } from './errors.ts';
 import { InternalLog, METADATA_TOPIC, OFFSETS_TOPIC, PROTOCOL_STATE_TOPIC } from './internal-log.ts';
 import { logConfigFor, validateTopicConfig } from './topic-configs.ts';
+import { DELAY_TOPIC } from '../delay/log-records.ts';
 
 export interface Topic {
   readonly name: string;
@@ -71,6 +72,7 @@ export class TopicRegistry {
     registry.#registerInternal(METADATA_TOPIC);
     registry.#registerInternal(OFFSETS_TOPIC);
     registry.#registerInternal(PROTOCOL_STATE_TOPIC);
+    registry.#registerInternal(DELAY_TOPIC);
     // Recovered logs start with broker defaults; topic overrides live in the metadata log.
     for (const topic of registry.#byName.values()) if (!topic.internal) registry.#applyLogConfig(topic);
     return registry;

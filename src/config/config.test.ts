@@ -146,6 +146,7 @@ describe('config precedence: defaults < file < env < flags', () => {
     values.kafkaPort = ['7001', 7001];
     values.rocketmqPort = ['7002', 7002];
     values.adminPort = ['7003', 7003];
+    values.delayLevels = ['2s 3m', '2s 3m'];
     const expected = Object.fromEntries(configKeys.map((k) => [k, values[k]![1]]));
 
     const file = JSON.stringify(expected);

@@ -91,6 +91,22 @@ export const ConfigSchema = Type.Object(
       description: 'Deliveries to a RocketMQ consumer group before a failed message goes to %DLQ%<group> (RocketMQ retryMaxTimes)',
     }),
 
+    // Delay messages (src/delay).
+    delayLevels: Type.String({
+      minLength: 2,
+      maxLength: 1000,
+      pattern: '^\\s*\\d+(ms|s|m|h|d)(\\s+\\d+(ms|s|m|h|d))*\\s*$',
+      default: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
+      allowed: 'durations separated by spaces, each a whole number with ms, s, m, h or d (at most 100 levels)',
+      description: 'RocketMQ delay levels 1..N as durations (RocketMQ messageDelayLevel); consumer retries use level 3 + reconsume count',
+    }),
+    delayHorizonMs: Type.Integer({
+      minimum: 1000,
+      maximum: 100 * 365 * 24 * 3600 * 1000,
+      default: 365 * 24 * 3600 * 1000,
+      description: 'Latest delivery time accepted for a delay message, from now; later ones are refused',
+    }),
+
     // Storage: 1:1 with LogManagerConfig (src/storage/types.ts), same defaults,
     // ranges no wider than what LogManager accepts (so bad values exit 2, not 1).
     segmentBytesMax: Type.Integer({
@@ -202,6 +218,7 @@ export function storageConfig(config: Config): LogManagerConfig {
 /** Human wording of what a key accepts, e.g. "an integer from 0 to 65535". */
 export function describeAllowed(key: ConfigKey): string {
   const s = keySchema(key) as Record<string, unknown>;
+  if (typeof s.allowed === 'string') return s.allowed;
   if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   if (s.type === 'integer' || s.type === 'number') {
     const noun = s.type === 'integer' ? 'an integer' : 'a number';

@@ -196,7 +196,9 @@ export class DelayService {
     }
     this.#stats.scheduled += requests.length;
     if (earliest < this.#timerAtMs) this.#armTimer(now, earliest);
-    return { ids, durable: this.#log.durable(info.nextOffset) };
+    const durable = this.#log.durable(info.nextOffset);
+    durable.catch(() => {}); // callers that do not wait for durability must not leave it unhandled
+    return { ids, durable };
   }
 
   /** Cancels a pending schedule durably; NOT_FOUND or CONFLICT (already delivered, cancelled or failed). */

@@ -32,6 +32,11 @@ export const Prop = {
   UNIQ_KEY: 'UNIQ_KEY',
   WAIT: 'WAIT',
   DELAY: 'DELAY',
+  TIMER_DELIVER_MS: 'TIMER_DELIVER_MS',
+  TIMER_DELAY_SEC: 'TIMER_DELAY_SEC',
+  TIMER_DELAY_MS: 'TIMER_DELAY_MS',
+  /** Aliyun / ali-ons absolute delivery time (not honoured by Apache brokers; Diglot does). */
+  START_DELIVER_TIME: '__STARTDELIVERTIME',
   RETRY_TOPIC: 'RETRY_TOPIC',
   ORIGIN_MESSAGE_ID: 'ORIGIN_MESSAGE_ID',
   RECONSUME_TIME: 'RECONSUME_TIME',

@@ -2,12 +2,15 @@
 // consumer failed goes to `%RETRY%<group>` with reconsumeTimes + 1, or to
 // `%DLQ%<group>` once reconsumeTimes reaches maxReconsumeTimes (or when
 // delayLevel < 0). RETRY_TOPIC and ORIGIN_MESSAGE_ID are added when absent.
-// Not yet: the retry's delay level (3 + reconsumeTimes) — that needs the
-// delay-messages issue; until then the retry is delivered at once.
+// The retry is held by the delay service for its level (the request's, or
+// 3 + reconsumeTimes when it asks 0: 10 s, 30 s, 1 min, ...) and reaches the
+// retry topic with REAL_TOPIC / REAL_QID, as through SCHEDULE_TOPIC_XXXX.
 
 import { fromRecord, toRecord } from '../../broker/rocketmq-mapping.ts';
 import { Prop, RequestCode, ResponseCode } from '../../protocol/rocketmq/index.ts';
 import { buildRecordBatch } from '../../storage/records.ts';
+import { delayOfLevel } from '../../delay/levels.ts';
+import { DelayError } from '../../delay/service.ts';
 import { rocketmqCode } from '../error-codes.ts';
 import { findByCommitLogOffset } from '../lookup.ts';
 import { messageIdOf } from '../messages.ts';
@@ -31,11 +34,15 @@ export const consumerSendMsgBack: RocketmqHandler = {
     const targetName = (toDlq ? DLQ_PREFIX : RETRY_PREFIX) + group;
     const target = await state.ensureTopic(targetName, 1, true);
     if (target === undefined) return { code: ResponseCode.SYSTEM_ERROR, remark: `topic[${targetName}] could not be created` };
-    const properties = original.properties.filter(([k]) => k !== Prop.DELAY);
+    const properties = original.properties.filter(([k]) => k !== Prop.DELAY && k !== Prop.REAL_TOPIC && k !== Prop.REAL_QID);
     const originTopic = optionalString(request, 'originTopic') ?? found.topic.name;
     if (!properties.some(([k]) => k === Prop.RETRY_TOPIC)) properties.push([Prop.RETRY_TOPIC, originTopic]);
     if (!properties.some(([k]) => k === Prop.ORIGIN_MESSAGE_ID)) {
       properties.push([Prop.ORIGIN_MESSAGE_ID, optionalString(request, 'originMsgId') ?? messageIdOf(state.storeHost, found.topic, found.queueId, found.record.offset)]);
+    }
+    const queueId = Math.floor(Math.random() * target.partitions);
+    if (!toDlq) {
+      properties.push([Prop.REAL_TOPIC, targetName], [Prop.REAL_QID, String(queueId)]);
     }
     const record = toRecord({
       body: original.body,
@@ -44,7 +51,19 @@ export const consumerSendMsgBack: RocketmqHandler = {
       bornTimestampMs: found.record.timestampMs,
       reconsumeTimes: original.reconsumeTimes + 1,
     });
-    const queueId = Math.floor(Math.random() * target.partitions);
+    if (!toDlq) {
+      const level = delayLevel === 0 ? 3 + original.reconsumeTimes : delayLevel;
+      try {
+        const scheduled = state.broker.delays.schedule([
+          { topic: targetName, partition: queueId, key: record.key, value: record.value, headers: record.headers ?? [], timestampMs: record.timestampMs, deliverAtMs: state.nowMs() + delayOfLevel(state.broker.delayLevelsMs, level), repeat: null },
+        ]);
+        if (state.broker.logManager.config.flushMode === 'always') await scheduled.durable;
+      } catch (err) {
+        if (err instanceof DelayError) return { code: ResponseCode.SYSTEM_ERROR, remark: err.message };
+        throw err;
+      }
+      return { code: ResponseCode.SUCCESS };
+    }
     const outcome = state.broker.appendBatch(target, queueId, buildRecordBatch([record]));
     if (outcome.errorCode !== 'NONE') return { code: rocketmqCode(outcome.errorCode), remark: outcome.errorMessage ?? outcome.errorCode };
     if (outcome.log !== null && state.broker.logManager.config.flushMode === 'always') await outcome.log.durable(outcome.nextOffset);

@@ -5,9 +5,11 @@
 // Compressed bodies are inflated once here, so Kafka consumers see the body
 // as sent. The answer goes out once the batch is in the page cache (ASYNC_FLUSH
 // master), or durable when the log flushes on every append (SYNC_FLUSH).
-// Not yet: delay levels / timers (issue: delay messages) deliver at once;
-// transactional half messages are refused (NO_PERMISSION), as a Java broker
-// with rejectTransactionMessage does.
+// Delayed messages (DELAY level, TIMER_* properties, __STARTDELIVERTIME) go
+// to the delay service (src/delay) and reach their topic and queue when due,
+// with REAL_TOPIC / REAL_QID added and DELAY removed, as RocketMQ does.
+// Not yet: transactional half messages are refused (NO_PERMISSION), as a Java
+// broker with rejectTransactionMessage does.
 
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
 import { toRecord, type RocketmqMessage } from '../../broker/rocketmq-mapping.ts';
@@ -23,6 +25,9 @@ import {
 } from '../../protocol/rocketmq/index.ts';
 import { CODEC_LZ4, decompress } from '../../storage/compression.ts';
 import { buildRecordBatch } from '../../storage/records.ts';
+import { DELAY_TOPIC } from '../../delay/log-records.ts';
+import { deliverAtOf, DelayPropertyError } from '../../delay/properties.ts';
+import { DelayError, type ScheduleRequest } from '../../delay/service.ts';
 import type { Topic } from '../../broker/topics.ts';
 import { rocketmqCode } from '../error-codes.ts';
 import { messageIdOf } from '../messages.ts';
@@ -205,6 +210,8 @@ function store(state: RocketmqState, request: RemotingCommand, header: SendHeade
     }
     messages.push({ body, properties, flag: header.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes: header.reconsumeTimes });
   }
+  const delayed = delayedMessages(state, topic, queueId, messages);
+  if (delayed !== null) return delayed;
   const records = messages.map(toRecord);
   const outcome = state.broker.appendBatch(topic, queueId, buildRecordBatch(records));
   if (outcome.errorCode !== 'NONE') return illegal(outcome.errorMessage ?? outcome.errorCode, rocketmqCode(outcome.errorCode));
@@ -226,6 +233,69 @@ function store(state: RocketmqState, request: RemotingCommand, header: SendHeade
   // after the batch reached the page cache (it commits staged appends first).
   if (outcome.log !== null && state.broker.logManager.config.flushMode === 'always') return outcome.log.durable(outcome.nextOffset).then(() => reply);
   return reply;
+}
+
+/**
+ * Holds the messages in the delay service when any of them asks for a later
+ * delivery (a batch is held as a whole: its messages keep one queue); null
+ * when none does. The answer names the `__delay` offsets: the queue offset is
+ * only known at delivery, as with the Java broker's SCHEDULE_TOPIC_XXXX.
+ */
+function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, messages: RocketmqMessage[]): Reply | Promise<Reply> | null {
+  const now = state.nowMs();
+  let requests: ScheduleRequest[] | null = null;
+  try {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      let at: number | null = null;
+      // Most messages carry none of the delay properties: one pass to find out.
+      for (const [k] of m.properties) {
+        if (k === Prop.DELAY || k.startsWith('TIMER_') || k === Prop.START_DELIVER_TIME) {
+          at = deliverAtOf((name) => m.properties.find(([pk]) => pk === name)?.[1], now, state.broker.delayLevelsMs);
+          break;
+        }
+      }
+      if (at === null && requests === null) continue;
+      if (requests === null) {
+        requests = [];
+        for (let j = 0; j < i; j++) requests.push(scheduleRequest(topic, queueId, messages[j]!, now));
+      }
+      requests.push(scheduleRequest(topic, queueId, m, at ?? now));
+    }
+  } catch (err) {
+    if (err instanceof DelayPropertyError) return illegal(err.message);
+    throw err;
+  }
+  if (requests === null) return null;
+  let scheduled: { ids: number[]; durable: Promise<void> };
+  try {
+    scheduled = state.broker.delays.schedule(requests);
+  } catch (err) {
+    if (err instanceof DelayError) return illegal(`timer message illegal: ${err.message}`);
+    throw err;
+  }
+  const delayTopic = state.broker.topics.get(DELAY_TOPIC)!;
+  const uniqKey = messages[0]!.properties.find(([k]) => k === Prop.UNIQ_KEY)?.[1] ?? '';
+  const reply: Reply = {
+    code: ResponseCode.SUCCESS,
+    extFields: {
+      msgId: scheduled.ids.map((id) => messageIdOf(state.storeHost, delayTopic, 0, id)).join(','),
+      queueId: String(queueId),
+      queueOffset: String(scheduled.ids[0]!),
+      transactionId: uniqKey,
+      MSG_REGION: 'DefaultRegion',
+      TRACE_ON: 'true',
+    },
+  };
+  if (state.broker.logManager.config.flushMode === 'always') return scheduled.durable.then(() => reply);
+  return reply;
+}
+
+function scheduleRequest(topic: Topic, queueId: number, message: RocketmqMessage, deliverAtMs: number): ScheduleRequest {
+  const properties = message.properties.filter(([k]) => k !== Prop.DELAY && k !== Prop.REAL_TOPIC && k !== Prop.REAL_QID);
+  properties.push([Prop.REAL_TOPIC, topic.name], [Prop.REAL_QID, String(queueId)]);
+  const record = toRecord({ ...message, properties });
+  return { topic: topic.name, partition: queueId, key: record.key, value: record.value, headers: record.headers ?? [], timestampMs: record.timestampMs, deliverAtMs, repeat: null };
 }
 
 export const sendMessage: RocketmqHandler = {
