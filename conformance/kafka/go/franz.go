@@ -22,6 +22,7 @@ func franzScenarios() scenarios {
 		"seek-timestamp": franzSeekTimestamp,
 		"admin":          franzAdmin,
 		"groups-admin":   franzGroupsAdmin,
+		"delay":          franzDelay,
 	}
 }
 

@@ -20,6 +20,7 @@ func saramaScenarios() scenarios {
 		"seek-timestamp": saramaSeekTimestamp,
 		"admin":          saramaAdmin,
 		"groups-admin":   saramaGroupsAdmin,
+		"delay":          saramaDelay,
 	}
 }
 

@@ -173,3 +173,136 @@ export function disjointCover(assignments: number[][], parts: number): boolean {
 export function showAssign(names: string[], assignments: number[][]): string {
   return names.map((n, i) => `${n}=${[...assignments[i]!].sort((a, b) => a - b).join(',')}`).join(' ');
 }
+
+// ------------------------------------------------------------------ delay (README "delay")
+
+export const DELAY_EARLY_MS = 50; // a delayed record may be seen this much before its due time
+export const DELAY_LATE_MS = 5000; // ... and at most this long after it
+export const IMMEDIATE_MS = 2000; // a record without delay headers: consumed within this long after the produce returned
+
+export class DSpec {
+  due = 0;
+  offset: string | number | undefined;
+  count = 0;
+  at = 0;
+  got: { partition: number; key: string | null; value: string | null; headers: Array<[string, string]> } | undefined;
+
+  readonly name: string;
+  readonly partition: number;
+  readonly header: string | null;
+  headerValue: string | null;
+  /** Relative delay in ms; -1 for TIMER_DELIVER_MS (absolute, set at produce time). */
+  readonly rel: number;
+
+  constructor(name: string, partition: number, header: string | null, headerValue: string | null, rel: number) {
+    this.name = name;
+    this.partition = partition;
+    this.header = header;
+    this.headerValue = headerValue;
+    this.rel = rel;
+  }
+
+  get key(): string {
+    return `dk-${this.name}`;
+  }
+  get value(): string {
+    return `${this.name}-\u00e9\u2713`;
+  }
+  get kind(): string {
+    return this.header ?? 'none';
+  }
+  headers(): Array<[string, string]> {
+    return [['kind', this.kind], ...(this.header ? [[this.header, this.headerValue!] as [string, string]] : []), ['u', '\u00fcber \u2713']];
+  }
+  /** Fixes the due time just before the record is handed to the producer. */
+  setDue(sendStart: number): void {
+    if (this.rel < 0) {
+      this.due = Date.now() + 2500;
+      this.headerValue = String(this.due);
+    } else this.due = sendStart + this.rel;
+  }
+}
+
+/** The shared record set in produce order: 2 each of TIMER_DELAY_MS=1500, TIMER_DELIVER_MS=now+2500, DELAY=1, and 4
+ *  without delay headers, over partitions 0 and 1. */
+export function delaySpecs(): DSpec[] {
+  return [
+    new DSpec('now-0', 0, null, null, 0), new DSpec('ms-0', 0, 'TIMER_DELAY_MS', '1500', 1500),
+    new DSpec('at-1', 1, 'TIMER_DELIVER_MS', null, -1), new DSpec('lvl-0', 0, 'DELAY', '1', 1000),
+    new DSpec('now-1', 1, null, null, 0), new DSpec('ms-1', 1, 'TIMER_DELAY_MS', '1500', 1500),
+    new DSpec('at-0', 0, 'TIMER_DELIVER_MS', null, -1), new DSpec('lvl-1', 1, 'DELAY', '1', 1000),
+    new DSpec('now-2', 0, null, null, 0), new DSpec('now-3', 1, null, null, 0),
+  ];
+}
+
+export class DelayCollector {
+  readonly warm = new Set<string>();
+  readonly strays: string[] = [];
+  readonly specs: DSpec[];
+  private readonly byValue: Map<string, DSpec>;
+  constructor(specs: DSpec[]) {
+    this.specs = specs;
+    this.byValue = new Map(specs.map((d) => [d.value, d]));
+  }
+  add(at: number, partition: number, offset: string | number, key: string | null, value: string | null, headers: Array<[string, string]>): void {
+    if (value?.startsWith('warm-up-')) {
+      this.warm.add(value);
+      return;
+    }
+    const d = value === null ? undefined : this.byValue.get(value);
+    if (!d) {
+      this.strays.push(`${partition}@${offset} ${value}`);
+      return;
+    }
+    if (++d.count === 1) {
+      d.at = at;
+      d.got = { partition, key, value, headers };
+    }
+  }
+  complete(): boolean {
+    return this.specs.every((d) => d.count > 0);
+  }
+  /** Waits until every record came (then 1.5 s more for duplicates) or 30 s after the last due time. */
+  async await(): Promise<void> {
+    const last = Math.max(...this.specs.map((d) => d.due));
+    while (Date.now() < last + 30_000 && !this.complete()) await sleep(20);
+    await sleep(1500);
+  }
+  check(sendStart: number, sendEnd: number): string {
+    const missing = this.specs.filter((d) => d.count === 0).map((d) => d.name);
+    check(missing.length === 0, `never consumed (30 s after the last due time): ${missing}`);
+    check(this.strays.length === 0, `unexpected records consumed: ${this.strays}`);
+    const ids = new Set<string>();
+    const timings: string[] = [];
+    let maxImmediate = 0;
+    for (const d of this.specs) {
+      const what = `${d.name} (${d.kind})`;
+      const g = d.got!;
+      check(d.count === 1, `${what}: consumed ${d.count} times`);
+      check(g.partition === d.partition, `${what}: produced to partition ${d.partition}, consumed from ${g.partition}`);
+      check(g.key === d.key && g.value === d.value, `${what}: key/value ${g.key} / ${g.value}`);
+      const user = g.headers.filter(([k]) => k !== '__delay.id' && k !== '__delay.fire');
+      const idH = g.headers.filter(([k]) => k === '__delay.id').map(([, v]) => v);
+      const fireH = g.headers.filter(([k]) => k === '__delay.fire').map(([, v]) => v);
+      check(JSON.stringify(user) === JSON.stringify(d.headers()), () => `${what}: headers ${JSON.stringify(g.headers)}, produced ${JSON.stringify(d.headers())} (+ __delay.id/__delay.fire when delayed)`);
+      if (d.header === null) {
+        check(idH.length === 0 && fireH.length === 0, `${what}: a record without delay headers came back with __delay.id ${idH} / __delay.fire ${fireH}`);
+        const lat = d.at - sendEnd;
+        check(lat <= IMMEDIATE_MS, `${what}: consumed ${lat} ms after the produce returned (no delay headers: at once, within ${IMMEDIATE_MS} ms)`);
+        maxImmediate = Math.max(maxImmediate, lat);
+        continue;
+      }
+      const early = d.due - d.at;
+      check(early <= DELAY_EARLY_MS, `${what}: consumed ${early} ms BEFORE its due time (produce started at ${sendStart}, due ${d.due}, consumed ${d.at}; tolerance ${DELAY_EARLY_MS} ms)`);
+      const late = d.at - d.due;
+      check(late <= DELAY_LATE_MS, `${what}: consumed ${late} ms after its due time (tolerance ${DELAY_LATE_MS} ms)`);
+      check(idH.length === 1 && /^[0-9]+$/.test(idH[0]!), `${what}: __delay.id headers ${JSON.stringify(idH)} (want one, decimal)`);
+      check(!ids.has(idH[0]!), `${what}: __delay.id ${idH[0]} also on another record`);
+      ids.add(idH[0]!);
+      check(fireH.length === 1 && fireH[0] === '1', `${what}: __delay.fire headers ${JSON.stringify(fireH)} (want one, 1)`);
+      timings.push(`${d.name} ${late >= 0 ? '+' : ''}${late}`);
+    }
+    const offs = this.specs.map((d) => `${d.name}@${d.offset}`).join(' ');
+    return `6 delayed records (TIMER_DELAY_MS=1500, TIMER_DELIVER_MS=+2500, DELAY=1; 2 each) consumed once, none early, ms after due: ${timings.join(', ')}; with key/value/headers + __delay.id/__delay.fire; 4 without delay headers within ${maxImmediate} ms; produce offsets ${offs}`;
+  }
+}

@@ -8,6 +8,8 @@ import {
   check,
   checkOrder,
   compareRoundtrip,
+  delaySpecs,
+  DelayCollector,
   disjointCover,
   log,
   main,
@@ -425,6 +427,58 @@ async function groupsAdmin(): Promise<string> {
   });
 }
 
+// ------------------------------------------------------------------ delay
+
+/** README "delay": a delay-enabled 2-partition topic, a consumer (kafkajs has no assign(): a throwaway group) already
+ *  reading both partitions, one send of the shared record set; see DelayCollector.check. */
+async function delay(): Promise<string> {
+  const topic = `delay-kafkajs-${RUN_ID}`;
+  await withAdmin((a) => createTopic(a, topic, 2, [{ name: 'diglot.delay.enable', value: 'true' }]));
+  const specs = delaySpecs();
+  const col = new DelayCollector(specs);
+  const c = kafka.consumer({ groupId: `read-${topic}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  await c.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }: EachBatchPayload) => {
+      const at = Date.now();
+      for (const m of batch.messages) {
+        const hs: Array<[string, string]> = [];
+        for (const [k, v] of Object.entries(m.headers ?? {})) for (const x of Array.isArray(v) ? v : [v]) hs.push([k, str(x) ?? '']);
+        col.add(at, batch.partition, m.offset, str(m.key), str(m.value), hs);
+      }
+    },
+  });
+  const p = await producer();
+  try {
+    await p.send({ topic, acks: -1, messages: [0, 1].map((partition) => ({ partition, key: 'warm', value: `warm-up-${partition}` })) });
+    await waitFor(30_000, 'the 2 warm-up records (no delay headers)', () => col.warm.size >= 2, () => `${[...col.warm]}`);
+    log('consumer ready');
+    const sendStart = Date.now();
+    const messages: Message[] = specs.map((d) => {
+      d.setDue(sendStart);
+      return { partition: d.partition, key: d.key, value: d.value, headers: Object.fromEntries(d.headers()) as IHeaders };
+    });
+    const res = await p.send({ topic, acks: -1, messages });
+    const sendEnd = Date.now();
+    const base = new Map(res.map((r) => [r.partition, Number(r.baseOffset)]));
+    const idx = new Map<number, number>();
+    for (const d of specs) {
+      const i = idx.get(d.partition) ?? 0;
+      idx.set(d.partition, i + 1);
+      const b = base.get(d.partition)!;
+      d.offset = b < 0 ? b : b + i;
+    }
+    log(`produced ${specs.length} records in ${sendEnd - sendStart} ms`);
+    await col.await();
+    return col.check(sendStart, sendEnd);
+  } finally {
+    await p.disconnect();
+    await c.disconnect();
+  }
+}
+
 await main('kafkajs', {
   roundtrip,
   idempotent,
@@ -433,4 +487,5 @@ await main('kafkajs', {
   'seek-timestamp': seekTimestamp,
   admin: adminScenario,
   'groups-admin': groupsAdmin,
+  delay,
 });

@@ -178,3 +178,119 @@ def show_assign(names, assignments):
 
 def now_ms():
     return int(time.time() * 1000)
+
+
+# ---------------------------------------------------------------- delay (README "delay")
+
+DELAY_EARLY_MS = 50      # a delayed record may be seen this much before its due time
+DELAY_LATE_MS = 5000     # ... and at most this long after it
+IMMEDIATE_MS = 2000      # a record without delay headers: consumed within this long after the produce returned
+
+
+class DSpec:
+    """One record of the delay scenario: name, partition, delay header (None: none), its value, relative delay
+    (ms; -1: TIMER_DELIVER_MS, whose absolute value is set at produce time)."""
+
+    def __init__(self, name, partition, header, value, rel):
+        self.name, self.partition, self.header, self.header_value, self.rel = name, partition, header, value, rel
+        self.due = 0
+        self.at = None
+        self.count = 0
+        self.got = None  # (partition, key str, value str, [(k, v str)])
+        self.offset = None
+
+    @property
+    def key(self):
+        return f"dk-{self.name}"
+
+    @property
+    def value(self):
+        return f"{self.name}-\u00e9\u2713"
+
+    @property
+    def kind(self):
+        return self.header or "none"
+
+    def headers(self):
+        h = [("kind", self.kind)]
+        if self.header:
+            h.append((self.header, self.header_value))
+        h.append(("u", "\u00fcber \u2713"))
+        return h
+
+    def set_due(self, send_start):
+        """Fixes the due time just before the record is handed to the producer."""
+        if self.rel < 0:
+            self.due = now_ms() + 2500
+            self.header_value = str(self.due)
+        else:
+            self.due = send_start + self.rel
+
+
+def delay_specs():
+    """The shared record set in produce order: 2 each of TIMER_DELAY_MS=1500, TIMER_DELIVER_MS=now+2500, DELAY=1, and 4
+    without delay headers, over partitions 0 and 1."""
+    return [DSpec("now-0", 0, None, None, 0), DSpec("ms-0", 0, "TIMER_DELAY_MS", "1500", 1500),
+            DSpec("at-1", 1, "TIMER_DELIVER_MS", None, -1), DSpec("lvl-0", 0, "DELAY", "1", 1000),
+            DSpec("now-1", 1, None, None, 0), DSpec("ms-1", 1, "TIMER_DELAY_MS", "1500", 1500),
+            DSpec("at-0", 0, "TIMER_DELIVER_MS", None, -1), DSpec("lvl-1", 1, "DELAY", "1", 1000),
+            DSpec("now-2", 0, None, None, 0), DSpec("now-3", 1, None, None, 0)]
+
+
+class DelayCollector:
+    def __init__(self, specs, warm):
+        self.by_value = {d.value: d for d in specs}
+        self.specs = specs
+        self.warm = warm
+        self.strays = []
+
+    def add(self, at, partition, offset, key, value, headers):
+        d = self.by_value.get(value)
+        if d is None:
+            if value not in self.warm:
+                self.strays.append(f"{partition}@{offset} {value}")
+            return
+        d.count += 1
+        if d.count == 1:
+            d.at = at
+            d.got = (partition, key, value, list(headers))
+
+    def complete(self):
+        return all(d.count > 0 for d in self.specs)
+
+
+def check_delay(specs, strays, send_start, send_end):
+    missing = [d.name for d in specs if d.count == 0]
+    check(not missing, f"never consumed (30 s after the last due time): {missing}")
+    check(not strays, f"unexpected records consumed: {strays}")
+    ids, timings, max_immediate = set(), [], 0
+    for d in specs:
+        what = f"{d.name} ({d.kind})"
+        check(d.count == 1, f"{what}: consumed {d.count} times")
+        part, key, value, headers = d.got
+        check(part == d.partition, f"{what}: produced to partition {d.partition}, consumed from {part}")
+        check(key == d.key and value == d.value, f"{what}: key/value {key!r} / {value!r}")
+        user = [tuple(h) for h in headers if h[0] not in ("__delay.id", "__delay.fire")]
+        ids_h = [h[1] for h in headers if h[0] == "__delay.id"]
+        fire_h = [h[1] for h in headers if h[0] == "__delay.fire"]
+        check(user == d.headers(), f"{what}: headers {headers}, produced {d.headers()} (+ __delay.id/__delay.fire when delayed)")
+        if d.header is None:
+            check(not ids_h and not fire_h, f"{what}: a record without delay headers came back with __delay.id {ids_h} / __delay.fire {fire_h}")
+            lat = d.at - send_end
+            check(lat <= IMMEDIATE_MS, f"{what}: consumed {lat} ms after the produce returned (no delay headers: at once, within {IMMEDIATE_MS} ms)")
+            max_immediate = max(max_immediate, lat)
+            continue
+        early = d.due - d.at
+        check(early <= DELAY_EARLY_MS, f"{what}: consumed {early} ms BEFORE its due time (produce started at {send_start}, due {d.due}, "
+                                       f"consumed {d.at}; tolerance {DELAY_EARLY_MS} ms)")
+        late = d.at - d.due
+        check(late <= DELAY_LATE_MS, f"{what}: consumed {late} ms after its due time (tolerance {DELAY_LATE_MS} ms)")
+        check(len(ids_h) == 1 and ids_h[0] is not None and ids_h[0].isdigit(), f"{what}: __delay.id headers {ids_h} (want one, decimal)")
+        check(ids_h[0] not in ids, f"{what}: __delay.id {ids_h[0]} also on another record")
+        ids.add(ids_h[0])
+        check(fire_h == ["1"], f"{what}: __delay.fire headers {fire_h} (want one, 1)")
+        timings.append(f"{d.name} {late:+d}")
+    offs = " ".join(f"{d.name}@{d.offset}" for d in specs)
+    return (f"6 delayed records (TIMER_DELAY_MS=1500, TIMER_DELIVER_MS=+2500, DELAY=1; 2 each) consumed once, none early, ms after due: "
+            f"{', '.join(timings)}; with key/value/headers + __delay.id/__delay.fire; 4 without delay headers within {max_immediate} ms; "
+            f"produce offsets {offs}")

@@ -393,8 +393,65 @@ def groups_admin():
     return ", ".join(steps)
 
 
+def delay():
+    """README "delay": a delay-enabled 2-partition topic, a consumer already reading both partitions, one flush of the
+    shared record set; see common.check_delay."""
+    topic = f"delay-confluent-{RUN_ID}"
+    create_topic(admin(), topic, 2, {"diglot.delay.enable": "true"})
+    c = consumer(**{"fetch.wait.max.ms": 100})
+    c.assign([TopicPartition(topic, p, -2) for p in (0, 1)])  # -2 = OFFSET_BEGINNING
+    p = producer(**{"linger.ms": 5})
+    errors = Errors()
+    produce_all(p, [{"topic": topic, "partition": part, "key": b"warm", "value": f"warm-up-{part}".encode()} for part in (0, 1)], errors)
+    warm = set()
+
+    def poll_warm():
+        for m in c.consume(100, 0.1):
+            if not m.error():
+                warm.add(common.dec(m.value()))
+    wait_for(30, "the 2 warm-up records (no delay headers)", lambda: len(warm) >= 2, lambda: f"{warm}", step=poll_warm)
+    log("consumer ready")
+    specs = common.delay_specs()
+    col = common.DelayCollector(specs, warm)
+    offsets = {}
+
+    def report(d):
+        def cb(err, msg):
+            errors(err, msg)
+            if err is None:
+                offsets[d.name] = msg.offset()
+        return cb
+    send_start = common.now_ms()
+    for d in specs:
+        d.set_due(send_start)
+        p.produce(topic, key=d.key.encode(), value=d.value.encode(), partition=d.partition,
+                  headers=[(k, v.encode()) for k, v in d.headers()], on_delivery=report(d))
+    left = p.flush(30)
+    send_end = common.now_ms()
+    check(left == 0, f"{left} records not delivered in 30 s")
+    check(errors.first is None, lambda: f"delivery failed: {errors.first}")
+    for d in specs:
+        d.offset = offsets.get(d.name)
+    last_due = max(d.due for d in specs)
+    log(f"produced {len(specs)} records in {send_end - send_start} ms; last due in {last_due - send_end} ms")
+    deadline, linger = last_due + 30000, None
+    while common.now_ms() < deadline and (linger is None or common.now_ms() < linger):
+        msgs = c.consume(100, 0.05)
+        at = common.now_ms()
+        for m in msgs:
+            if m.error():
+                continue
+            col.add(at, m.partition(), m.offset(), common.dec(m.key()), common.dec(m.value()),
+                    [(k, common.dec(v)) for k, v in (m.headers() or [])])
+        if linger is None and col.complete():
+            linger = at + 1500  # duplicates
+    c.close()
+    return common.check_delay(specs, col.strays, send_start, send_end)
+
+
 if __name__ == "__main__":
     common.main("confluent-kafka", {
         "roundtrip": roundtrip, "idempotent": idempotent, "order100k": order100k, "group": group,
         "seek-timestamp": seek_timestamp, "admin": admin_scenario, "groups-admin": groups_admin,
+        "delay": delay,
     })

@@ -395,8 +395,57 @@ def groups_admin():
     return ", ".join(steps)
 
 
+def delay():
+    """README "delay": a delay-enabled 2-partition topic, a consumer already reading both partitions, one flush of the
+    shared record set; see common.check_delay."""
+    topic = f"delay-kafkapython-{RUN_ID}"
+    create_topic(admin(), topic, 2, {"diglot.delay.enable": "true"})
+    c = KafkaConsumer(**BASE, enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=100)
+    tps = [TopicPartition(topic, p) for p in (0, 1)]
+    c.assign(tps)
+    c.seek_to_beginning(*tps)
+    p = producer(linger_ms=5)
+    for part in (0, 1):
+        p.send(topic, partition=part, key=b"warm", value=f"warm-up-{part}".encode()).get(timeout=30)
+    warm = set()
+
+    def poll_warm():
+        for recs in c.poll(timeout_ms=100).values():
+            warm.update(common.dec(r.value) for r in recs)
+    wait_for(30, "the 2 warm-up records (no delay headers)", lambda: len(warm) >= 2, lambda: f"{warm}", step=poll_warm)
+    log("consumer ready")
+    specs = common.delay_specs()
+    col = common.DelayCollector(specs, warm)
+    send_start = common.now_ms()
+    futures = []
+    for d in specs:
+        d.set_due(send_start)
+        futures.append(p.send(topic, partition=d.partition, key=d.key.encode(), value=d.value.encode(),
+                              headers=[(k, v.encode()) for k, v in d.headers()]))
+    p.flush(30)
+    for d, f in zip(specs, futures):
+        d.offset = f.get(timeout=30).offset
+    send_end = common.now_ms()
+    last_due = max(d.due for d in specs)
+    log(f"produced {len(specs)} records in {send_end - send_start} ms; last due in {last_due - send_end} ms")
+    deadline, linger = last_due + 30000, None
+    while common.now_ms() < deadline and (linger is None or common.now_ms() < linger):
+        polled = c.poll(timeout_ms=50)
+        at = common.now_ms()
+        for recs in polled.values():
+            for r in recs:
+                col.add(at, r.partition, r.offset, common.dec(r.key), common.dec(r.value),
+                        [(k, common.dec(v)) for k, v in (r.headers or [])])
+        if linger is None and col.complete():
+            linger = at + 1500  # duplicates
+    c.close()
+    p.close()
+    return common.check_delay(specs, col.strays, send_start, send_end)
+
+
 if __name__ == "__main__":
     common.main("kafka-python", {
         "roundtrip": roundtrip, "idempotent": idempotent, "order100k": order100k, "group": group,
         "seek-timestamp": seek_timestamp, "admin": admin_scenario, "groups-admin": groups_admin,
+        "delay": delay,
     })

@@ -75,6 +75,7 @@ public class Conformance {
         case "seek-timestamp": detail = seekTimestamp(); break;
         case "admin": detail = adminScenario(); break;
         case "groups-admin": detail = groupsAdmin(); break;
+        case "delay": detail = delay(); break;
         default:
           result(false, "unknown scenario " + scenario);
           System.exit(2);
@@ -637,5 +638,181 @@ public class Conformance {
       a.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
     }
     return String.join(", ", steps);
+  }
+
+  // ---------------------------------------------------------------- delay
+
+  /** A delayed record may be seen this much before its due time (clock reads around the produce call). */
+  static final long DELAY_EARLY_MS = 50;
+  /** ... and at most this long after it. */
+  static final long DELAY_LATE_MS = 5000;
+  /** A record without delay headers must be consumed within this long after the produce call returned. */
+  static final long IMMEDIATE_MS = 2000;
+
+  /** One record of the delay scenario (README "delay"): name, partition, delay header (null: none) and its value. */
+  static final class DSpec {
+    final String name, header;
+    final int partition;
+    final long rel; // relative delay ms (TIMER_DELAY_MS, DELAY level 1); -1 for TIMER_DELIVER_MS
+    String headerValue;
+    long due, at = -1, offset;
+    int count;
+    List<String[]> gotHeaders;
+    byte[] gotKey, gotValue;
+    int gotPartition;
+
+    DSpec(String name, int partition, String header, String value, long rel) {
+      this.name = name;
+      this.partition = partition;
+      this.header = header;
+      this.headerValue = value;
+      this.rel = rel;
+    }
+
+    String key() { return "dk-" + name; }
+    String value() { return name + "-\u00e9\u2713"; }
+    String kind() { return header == null ? "none" : header; }
+
+    List<String[]> headers() {
+      List<String[]> h = new ArrayList<>();
+      h.add(new String[] {"kind", kind()});
+      if (header != null) h.add(new String[] {header, headerValue});
+      h.add(new String[] {"u", "\u00fcber \u2713"});
+      return h;
+    }
+  }
+
+  /** The shared record set, in produce order: 6 delayed (2 each of TIMER_DELAY_MS, TIMER_DELIVER_MS, DELAY) and 4 without. */
+  static List<DSpec> delaySpecs() {
+    return List.of(
+        new DSpec("now-0", 0, null, null, 0),
+        new DSpec("ms-0", 0, "TIMER_DELAY_MS", "1500", 1500),
+        new DSpec("at-1", 1, "TIMER_DELIVER_MS", null, -1),
+        new DSpec("lvl-0", 0, "DELAY", "1", 1000),
+        new DSpec("now-1", 1, null, null, 0),
+        new DSpec("ms-1", 1, "TIMER_DELAY_MS", "1500", 1500),
+        new DSpec("at-0", 0, "TIMER_DELIVER_MS", null, -1),
+        new DSpec("lvl-1", 1, "DELAY", "1", 1000),
+        new DSpec("now-2", 0, null, null, 0),
+        new DSpec("now-3", 1, null, null, 0));
+  }
+
+  /**
+   * delay: a 2-partition topic with diglot.delay.enable=true; a consumer assigned to both partitions is already
+   * reading (a warm-up record per partition came through); then one flush of 10 records: TIMER_DELAY_MS=1500,
+   * TIMER_DELIVER_MS=now+2500, DELAY=1 (1 s), 2 each, and 4 without delay headers.
+   */
+  static String delay() throws Exception {
+    String topic = "delay-java-" + RUN;
+    try (Admin a = admin()) {
+      createTopic(a, topic, 2, Map.of("diglot.delay.enable", "true"));
+    }
+    List<DSpec> specs = delaySpecs();
+    Map<String, DSpec> byValue = new HashMap<>();
+    for (DSpec d : specs) byValue.put(d.value(), d);
+    List<String> strays = new ArrayList<>();
+    Set<String> warm = new HashSet<>();
+    try (KafkaConsumer<byte[], byte[]> c = consumer(null, Map.of("fetch.max.wait.ms", "100"));
+         KafkaProducer<byte[], byte[]> p = producer(Map.of("linger.ms", "5"))) {
+      List<TopicPartition> tps = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      for (int part = 0; part < 2; part++) p.send(new ProducerRecord<>(topic, part, b("warm"), b("warm-up-" + part))).get(30, TimeUnit.SECONDS);
+      long deadline = System.currentTimeMillis() + 30000;
+      while (warm.size() < 2) {
+        check(System.currentTimeMillis() < deadline, "the 2 warm-up records (no delay headers) were not consumed within 30 s: " + warm);
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) warm.add(s(r.value()));
+      }
+      log("consumer ready");
+      long sendStart = System.currentTimeMillis();
+      List<java.util.concurrent.Future<RecordMetadata>> fs = new ArrayList<>();
+      for (DSpec d : specs) {
+        if (d.rel < 0) {
+          d.due = System.currentTimeMillis() + 2500;
+          d.headerValue = Long.toString(d.due);
+        } else {
+          d.due = sendStart + d.rel;
+        }
+        List<Header> hs = new ArrayList<>();
+        for (String[] h : d.headers()) hs.add(new RecordHeader(h[0], b(h[1])));
+        fs.add(p.send(new ProducerRecord<>(topic, d.partition, null, b(d.key()), b(d.value()), hs)));
+      }
+      p.flush();
+      for (int i = 0; i < fs.size(); i++) specs.get(i).offset = fs.get(i).get(30, TimeUnit.SECONDS).offset();
+      long sendEnd = System.currentTimeMillis();
+      long lastDue = specs.stream().mapToLong(d -> d.due).max().getAsLong();
+      log("produced " + specs.size() + " records in " + (sendEnd - sendStart) + " ms; last due in " + (lastDue - sendEnd) + " ms");
+      deadline = lastDue + 30000;
+      long linger = -1;
+      while (System.currentTimeMillis() < deadline && (linger < 0 || System.currentTimeMillis() < linger)) {
+        ConsumerRecords<byte[], byte[]> rs = c.poll(Duration.ofMillis(50));
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : rs) {
+          DSpec d = byValue.get(s(r.value()));
+          if (d == null) {
+            if (!warm.contains(s(r.value()))) strays.add(r.partition() + "@" + r.offset() + " " + s(r.value()));
+            continue;
+          }
+          if (d.count++ == 0) {
+            d.at = now;
+            d.gotKey = r.key();
+            d.gotValue = r.value();
+            d.gotPartition = r.partition();
+            d.gotHeaders = new ArrayList<>();
+            for (Header h : r.headers()) d.gotHeaders.add(new String[] {h.key(), s(h.value())});
+          }
+        }
+        if (linger < 0 && specs.stream().allMatch(d -> d.count > 0)) linger = now + 1500; // duplicates
+      }
+      return checkDelay(specs, strays, sendStart, sendEnd);
+    }
+  }
+
+  static String checkDelay(List<DSpec> specs, List<String> strays, long sendStart, long sendEnd) {
+    List<String> missing = specs.stream().filter(d -> d.count == 0).map(d -> d.name).collect(Collectors.toList());
+    check(missing.isEmpty(), "never consumed (30 s after the last due time): " + missing);
+    check(strays.isEmpty(), "unexpected records consumed: " + strays);
+    Set<String> ids = new HashSet<>();
+    List<String> timings = new ArrayList<>();
+    long maxImmediate = 0;
+    for (DSpec d : specs) {
+      String what = d.name + " (" + d.kind() + ")";
+      check(d.count == 1, what + ": consumed " + d.count + " times");
+      check(d.gotPartition == d.partition, what + ": produced to partition " + d.partition + ", consumed from " + d.gotPartition);
+      check(d.key().equals(s(d.gotKey)) && d.value().equals(s(d.gotValue)), what + ": key/value " + s(d.gotKey) + " / " + s(d.gotValue));
+      List<String[]> user = new ArrayList<>();
+      String id = null, fire = null;
+      int nId = 0, nFire = 0;
+      for (String[] h : d.gotHeaders) {
+        if (h[0].equals("__delay.id")) { id = h[1]; nId++; }
+        else if (h[0].equals("__delay.fire")) { fire = h[1]; nFire++; }
+        else user.add(h);
+      }
+      List<String[]> want = d.headers();
+      boolean same = user.size() == want.size();
+      for (int i = 0; same && i < want.size(); i++) same = Arrays.equals(user.get(i), want.get(i));
+      check(same, what + ": headers " + d.gotHeaders.stream().map(Arrays::toString).collect(Collectors.joining(",")) + ", produced "
+          + want.stream().map(Arrays::toString).collect(Collectors.joining(",")) + " (+ __delay.id/__delay.fire when delayed)");
+      if (d.header == null) {
+        check(nId == 0 && nFire == 0, what + ": a record without delay headers came back with __delay.id " + id + " / __delay.fire " + fire);
+        long lat = d.at - sendEnd;
+        check(lat <= IMMEDIATE_MS, what + ": consumed " + lat + " ms after the produce returned (no delay headers: at once, within " + IMMEDIATE_MS + " ms)");
+        maxImmediate = Math.max(maxImmediate, lat);
+        continue;
+      }
+      long early = d.due - d.at;
+      check(early <= DELAY_EARLY_MS, what + ": consumed " + early + " ms BEFORE its due time (produce started at " + sendStart + ", due " + d.due + ", consumed " + d.at
+          + "; tolerance " + DELAY_EARLY_MS + " ms)");
+      long late = d.at - d.due;
+      check(late <= DELAY_LATE_MS, what + ": consumed " + late + " ms after its due time (tolerance " + DELAY_LATE_MS + " ms)");
+      check(nId == 1 && id != null && id.matches("[0-9]+"), what + ": __delay.id header ×" + nId + " = " + id + " (want one, decimal)");
+      check(ids.add(id), what + ": __delay.id " + id + " also on another record");
+      check(nFire == 1 && "1".equals(fire), what + ": __delay.fire header ×" + nFire + " = " + fire + " (want one, 1)");
+      timings.add(d.name + " " + (late >= 0 ? "+" : "") + late);
+    }
+    String offs = specs.stream().map(d -> d.name + "@" + d.offset).collect(Collectors.joining(" "));
+    return "6 delayed records (TIMER_DELAY_MS=1500, TIMER_DELIVER_MS=+2500, DELAY=1; 2 each) consumed once, none early, ms after due: "
+        + String.join(", ", timings) + "; with key/value/headers + __delay.id/__delay.fire; 4 without delay headers within " + maxImmediate
+        + " ms; produce offsets " + offs;
   }
 }
