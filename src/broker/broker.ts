@@ -28,7 +28,9 @@ import { join } from 'node:path';
 import { LmdbDelayIndex, MemoryDelayIndex } from '../delay/index-store.ts';
 import { DEFAULT_DELAY_LEVELS, parseDelayLevels } from '../delay/levels.ts';
 import { DELAY_TOPIC } from '../delay/log-records.ts';
-import { DelayService, type DelayTargets } from '../delay/service.ts';
+import { DelayError, DelayService, type DelayTargets, type ScheduleRequest } from '../delay/service.ts';
+import { deliverAtOf, DelayPropertyError, DELAY_PROPERTIES } from '../delay/properties.ts';
+import { buildRecordBatch, readRecords, type DecodedRecord, type RecordInput } from '../storage/records.ts';
 
 export interface BrokerConfig {
   /** This node's id in metadata responses. */
@@ -49,6 +51,8 @@ export interface BrokerConfig {
   delayIndex?: 'lmdb' | 'memory';
 }
 
+/** Topic config that makes a Kafka topic a delay topic (src/delay/README.md). */
+export const DELAY_ENABLE_CONFIG = 'diglot.delay.enable';
 export const DEFAULT_DELAY_HORIZON_MS = 365 * 24 * 3600 * 1000;
 /** Directory of the delay index under the data directory (not a log: no `-<partition>` suffix). */
 export const DELAY_INDEX_DIR = 'delay-index';
@@ -64,6 +68,8 @@ export interface AppendOutcome {
   log: PartitionLog | null;
   /** Offset after the append, for durable(). */
   nextOffset: number;
+  /** Delay topics: records were held in the delay service; acks=all also waits for this (a flush of `__delay`). */
+  held?: () => Promise<void>;
 }
 
 export interface ReadOutcome {
@@ -214,12 +220,72 @@ export class Broker {
         return { errorCode: 'NONE', errorMessage: null, baseOffset: check.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, log: null, nextOffset: check.lastOffset + 1 };
       }
     }
+    // Delay topics (src/delay/README.md): only their batches are decoded; every other topic keeps the zero-copy path.
+    if (topic.configs.get(DELAY_ENABLE_CONFIG) === 'true') {
+      const held = this.#holdDelayed(topic, partition, log, batch);
+      if (held !== null) {
+        if (held.errorCode === 'NONE' && producerId >= 0) this.producers.record(log.name, producerId, epoch, firstSequence, count, held.baseOffset);
+        return held;
+      }
+    }
     const logAppendTime = this.topicConfig(topic, 'message.timestamp.type') === 'LogAppendTime';
     try {
       const info = log.append(batch, logAppendTime ? { logAppendTimeMs: this.nowMs(), leaderEpoch: 0 } : { leaderEpoch: 0 });
       if (producerId >= 0) this.producers.record(log.name, producerId, epoch, firstSequence, count, info.baseOffset);
       this.#notify(log);
       return { errorCode: 'NONE', errorMessage: null, baseOffset: info.baseOffset, logAppendTimeMs: info.logAppendTimeMs, logStartOffset: log.logStartOffset, log, nextOffset: info.nextOffset };
+    } catch (err) {
+      if (err instanceof StorageError) return failure(fromStorageCode(err.code), err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * A produced batch of a delay topic: records with a delay header go to the
+   * delay service, the others are appended at once (re-encoded, uncompressed).
+   * null when no record asks for a delay (the batch is appended as received).
+   * With any record held, the answer's base offset is -1: held records have no
+   * offset until they are delivered.
+   */
+  #holdDelayed(topic: Topic, partition: number, log: PartitionLog, batch: Buffer): AppendOutcome | null {
+    let records: DecodedRecord[];
+    try {
+      records = readRecords(batch);
+    } catch (err) {
+      if (err instanceof StorageError) return failure(fromStorageCode(err.code), err.message);
+      throw err;
+    }
+    const now = this.nowMs();
+    const requests: ScheduleRequest[] = [];
+    const immediate: RecordInput[] = [];
+    try {
+      for (const r of records) {
+        let at: number | null = null;
+        for (const h of r.headers) {
+          if (DELAY_PROPERTIES.has(h.key)) {
+            at = deliverAtOf((name) => r.headers.find((x) => x.key === name)?.value?.toString('latin1'), now, this.delayLevelsMs);
+            break;
+          }
+        }
+        if (at === null) immediate.push({ key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs });
+        else requests.push({ topic: topic.name, partition, key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs, deliverAtMs: at, repeat: null });
+      }
+      if (requests.length === 0) return null;
+      for (const request of requests) this.delays.validate(request, now);
+    } catch (err) {
+      if (err instanceof DelayPropertyError || err instanceof DelayError) return failure('INVALID_RECORD', `delay topic ${topic.name}: ${err.message}`);
+      throw err;
+    }
+    try {
+      const scheduled = this.delays.schedule(requests);
+      let nextOffset = log.logEndOffset;
+      if (immediate.length > 0) {
+        const logAppendTime = this.topicConfig(topic, 'message.timestamp.type') === 'LogAppendTime';
+        nextOffset = log.append(buildRecordBatch(immediate), logAppendTime ? { logAppendTimeMs: now, leaderEpoch: 0 } : { leaderEpoch: 0 }).nextOffset;
+        this.#notify(log);
+      }
+      void scheduled.durable; // acks=all flushes through `held`; acks=1 answers once written out, like any append
+      return { errorCode: 'NONE', errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, log, nextOffset, held: () => this.delays.flush() };
     } catch (err) {
       if (err instanceof StorageError) return failure(fromStorageCode(err.code), err.message);
       throw err;

@@ -51,6 +51,7 @@ export const TOPIC_CONFIGS: Readonly<Record<string, ConfigDef>> = {
   'message.timestamp.type': { defaultValue: () => 'CreateTime', validate: oneOf('CreateTime', 'LogAppendTime'), doc: 'producer time or broker append time' },
   'cleanup.policy': { defaultValue: () => 'delete', validate: oneOf('delete'), doc: 'only delete is supported (no compaction yet)' },
   'compression.type': { defaultValue: () => 'producer', validate: oneOf('producer'), doc: 'batches are stored as produced, never recompressed' },
+  'diglot.delay.enable': { defaultValue: () => 'false', validate: oneOf('true', 'false'), doc: 'records with a TIMER_DELIVER_MS, TIMER_DELAY_MS, TIMER_DELAY_SEC or DELAY header are held until due (src/delay)' },
   'min.insync.replicas': { defaultValue: () => '1', validate: integer(1), doc: 'accepted; a single node is its own ISR' },
 };
 

@@ -201,6 +201,11 @@ export class DelayService {
     return { ids, durable };
   }
 
+  /** Flushes `__delay` now (Kafka acks=all on a delay topic). */
+  flush(): Promise<void> {
+    return this.#log.flush();
+  }
+
   /** Cancels a pending schedule durably; NOT_FOUND or CONFLICT (already delivered, cancelled or failed). */
   async cancel(id: number): Promise<DelayState> {
     this.#applyQueued();

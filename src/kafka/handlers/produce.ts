@@ -5,6 +5,8 @@
 // decompressed or recompressed — with baseOffset patched in place.
 // acks=0 gets no response; acks=1 answers once the batch is in the log (the
 // connection commits staged writes first); acks=-1 waits until it is durable.
+// Delay topics (config diglot.delay.enable): records with delay headers are
+// held by the broker's delay service; such a partition answers base offset -1.
 
 import type { ProduceRequest } from '../../protocol/kafka/generated/produce-request.ts';
 import type { PartitionProduceResponse, ProduceResponse, TopicProduceResponse } from '../../protocol/kafka/generated/produce-response.ts';
@@ -52,6 +54,7 @@ export const produceHandler: Handler<ProduceRequest, Init<ProduceResponse>> = {
     const acks = request.acks;
     const responses: Init<TopicProduceResponse>[] = [];
     const toSync: PartitionLog[] = [];
+    let heldFlush: (() => Promise<void>) | null = null;
     for (const topicData of request.topicData) {
       const byId = ctx.apiVersion >= 13;
       const topic = byId ? broker.topics.byId(topicData.topicId) : broker.topics.get(topicData.name);
@@ -81,6 +84,7 @@ export const produceHandler: Handler<ProduceRequest, Init<ProduceResponse>> = {
           continue;
         }
         if (acks === -1 && outcome.log !== null && !toSync.includes(outcome.log)) toSync.push(outcome.log);
+        if (acks === -1 && outcome.held !== undefined) heldFlush = outcome.held; // delay topics: records held in __delay
         partitionResponses.push({
           index: data.index,
           errorCode: 0,
@@ -95,7 +99,9 @@ export const produceHandler: Handler<ProduceRequest, Init<ProduceResponse>> = {
     if (acks === 0) return NO_RESPONSE;
     const response: Init<ProduceResponse> = { responses, throttleTimeMs: 0 };
     if (toSync.length === 0) return response;
-    return Promise.all(toSync.map((log) => log.flush())).then(
+    const flushes = toSync.map((log) => log.flush());
+    if (heldFlush !== null) flushes.push(heldFlush());
+    return Promise.all(flushes).then(
       () => response,
       (err: Error) => {
         ctx.logger.error({ err }, 'produce: durability failed');
