@@ -748,6 +748,22 @@ func scenarioRetryDLQ() string {
 			check(r == int32(i), "%s: reconsumeTimes sequence %v, want [0 1 2]", body, rc)
 		}
 	}
+	// Delay level 1 = 1 s between deliveries (the time is taken before the listener returns, so the send-back and
+	// its delay come after it); 50 ms tolerance as in the delay scenario.
+	minGap, maxGap := time.Hour, time.Duration(0)
+	mu.Lock()
+	at := map[string][]time.Time{}
+	for _, d := range deliveries {
+		at[d.body] = append(at[d.body], d.at)
+	}
+	mu.Unlock()
+	for body, ts := range at {
+		for i := 1; i < len(ts); i++ {
+			gap := ts[i].Sub(ts[i-1])
+			check(gap >= time.Second-delayEarlyTolerance, "%s: redelivery %d came %d ms after the previous one (delay level 1 = 1 s)", body, i, gap.Milliseconds())
+			minGap, maxGap = min(minGap, gap), max(maxGap, gap)
+		}
+	}
 	for _, r := range col.snapshot() {
 		i := strings.TrimPrefix(r.body, "r-")
 		check(r.keys == "rk-"+i, "DLQ %s keys %q", r.body, r.keys)
@@ -755,7 +771,8 @@ func scenarioRetryDLQ() string {
 		check(r.msgID == ids[r.body], "DLQ %s msgId %s, original %s", r.body, r.msgID, ids[r.body])
 	}
 	check(col.count() == 3, "%d DLQ deliveries, want 3", col.count())
-	return fmt.Sprintf("maxReconsumeTimes 2, delay level 1: each of 3 messages delivered with reconsumeTimes 0,1,2, then found once in %s with body, keys, tag, property and msgId", "%DLQ%<group>")
+	return fmt.Sprintf("maxReconsumeTimes 2, delay level 1: each of 3 messages delivered with reconsumeTimes 0,1,2 (redeliveries %d–%d ms apart), then found once in %s with body, keys, tag, property and msgId",
+		minGap.Milliseconds(), maxGap.Milliseconds(), "%DLQ%<group>")
 }
 
 // ------------------------------------------------------------------ query

@@ -519,6 +519,17 @@ async function scenarioRetryDLQ(): Promise<string> {
   }, () => `${col.distinct('r-')} distinct; deliveries ${show()}`);
   await sleep(2000);
   for (const [body, rc] of byBody()) check(rc.length === 3 && rc.every((r, i) => r === i), `${body}: reconsumeTimes sequence ${rc}, want [0,1,2] then DLQ`);
+  // The broker's delays: level 3 + reconsumeTimes = 10 s, then 30 s (the time is taken before the handler throws, so
+  // the send-back and its delay come after it); 50 ms tolerance as in the delay scenario.
+  const gaps: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const ts = deliveries.filter((d) => d.body === `r-${i}`).map((d) => d.at);
+    [10000, 30000].forEach((want, j) => {
+      const gap = ts[j + 1]! - ts[j]!;
+      check(gap >= want - DELAY_EARLY_MS, `r-${i}: redelivery ${j + 1} came ${gap} ms after the previous one (level ${3 + j} = ${want / 1000} s)`);
+      gaps.push(gap);
+    });
+  }
   for (const r of col.list) {
     const i = r.body.slice(2);
     check(r.keys === `rk-${i}`, `DLQ ${r.body} keys ${r.keys}`);
@@ -526,7 +537,7 @@ async function scenarioRetryDLQ(): Promise<string> {
     check(r.props['ORIGIN_MESSAGE_ID'] === ids.get(r.body), `DLQ ${r.body}: ORIGIN_MESSAGE_ID ${r.props['ORIGIN_MESSAGE_ID']}, send result msgId ${ids.get(r.body)}`);
   }
   check(col.list.length === 3, `${col.list.length} DLQ deliveries, want 3`);
-  return 'maxReconsumeTimes 2, broker-chosen delays: each of 3 messages delivered with reconsumeTimes 0,1,2, then found once in %DLQ%<group> with body, keys, tag, property and ORIGIN_MESSAGE_ID = original msgId';
+  return `maxReconsumeTimes 2, broker-chosen delays (level 3 + reconsumeTimes): each of 3 messages delivered with reconsumeTimes 0,1,2, redeliveries ${gaps.filter((_, k) => k % 2 === 0).join('/')} ms then ${gaps.filter((_, k) => k % 2 === 1).join('/')} ms apart (≥ 10 s, 30 s), then found once in %DLQ%<group> with body, keys, tag, property and ORIGIN_MESSAGE_ID = original msgId`;
 }
 
 // ------------------------------------------------------------------ delay
