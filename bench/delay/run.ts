@@ -53,9 +53,9 @@ const USAGE = `usage: node bench/delay/run.ts [options]     (npm run bench:delay
   --late-messages N      lateness phase: messages due over --late-window-ms (default 100000)
   --late-window-ms MS    lateness window (default 10000: 10,000 fires/s with the default count)
   --rate-window-ms MS    rate window (default 1000)
-  --rss-steps LIST       pending counts at which RSS is sampled, comma-separated, ascending; the last one is
-                         raised to --messages (default 10000,100000,<messages>)
-  --phases LIST          lateness,rate,rss or a subset (default all three)
+  --rss-steps LIST       pending counts below --messages at which RSS is sampled too, comma-separated, ascending
+                         (default 10000,100000; --messages is always the last step)
+  --phases LIST          plain,lateness,rate,rss or a subset (default all four)
   --only T               rocketmq or diglot: benchmark one broker only
   --body-bytes B         message body bytes (default 128)
   --threads N            sending threads of the driver (default 8)
@@ -65,6 +65,8 @@ const USAGE = `usage: node bench/delay/run.ts [options]     (npm run bench:delay
   --driver-heap-mb MB    driver JVM -Xms/-Xmx (default 1024)
   --rmq-broker-heap-mb MB  Apache broker -Xms/-Xmx (default 2048; name server 512)
   --rmq-timer-precision-ms MS  Apache broker timerPrecisionMs (default: not set, the broker's 1000)
+  --diglot-rev REV       run Diglot from a \`git archive\` of this commit (e.g. HEAD) instead of the working tree,
+                         so uncommitted edits in src/ do not change what is measured (node_modules is shared)
   --dir DIR              where the work directory is made (default: the OS temp dir)
   --keep                 keep the work directory (stores, logs, driver output)
   --json FILE            also write every figure as JSON
@@ -72,7 +74,7 @@ const USAGE = `usage: node bench/delay/run.ts [options]     (npm run bench:delay
 
 const TARGETS = ['rocketmq', 'diglot'] as const;
 type TargetName = (typeof TARGETS)[number];
-const PHASES = ['lateness', 'rate', 'rss'] as const;
+const PHASES = ['plain', 'lateness', 'rate', 'rss'] as const;
 type PhaseName = (typeof PHASES)[number];
 
 function parseParams() {
@@ -95,6 +97,7 @@ function parseParams() {
         'driver-heap-mb': { type: 'string' },
         'rmq-broker-heap-mb': { type: 'string' },
         'rmq-timer-precision-ms': { type: 'string' },
+        'diglot-rev': { type: 'string' },
         dir: { type: 'string' },
         keep: { type: 'boolean' },
         json: { type: 'string' },
@@ -160,6 +163,7 @@ function parseParams() {
     rmqBrokerHeapMb: num('rmq-broker-heap-mb', values['rmq-broker-heap-mb'], 2048),
     rmqNamesrvHeapMb: 512,
     rmqTimerPrecisionMs: precision === undefined ? undefined : num('rmq-timer-precision-ms', precision, 1_000),
+    diglotRev: values['diglot-rev'],
     dir: values.dir ? path.resolve(values.dir) : os.tmpdir(),
     keep: values.keep === true,
     json: values.json ? path.resolve(values.json) : undefined,
@@ -449,6 +453,20 @@ async function startApache(dir: string): Promise<RunningTarget> {
   };
 }
 
+/** Where bin/diglot.mjs is run from: the repository, or a snapshot of --diglot-rev made by main(). */
+let diglotRoot = ROOT;
+
+/** Extracts `git archive <rev>` into dir and links the repository's node_modules into it; returns the short commit. */
+function snapshotDiglot(rev: string, dir: string): string {
+  const commit = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', `${rev}^{commit}`], { encoding: 'utf8' });
+  if (commit.status !== 0) throw new Error(`--diglot-rev ${rev}: ${commit.stderr.trim()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const r = spawnSync('sh', ['-c', 'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', 'sh', ROOT, rev, dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git archive ${rev} | tar -x failed: ${r.stderr.trim()}`);
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return commit.stdout.trim();
+}
+
 async function startDiglot(dir: string): Promise<RunningTarget> {
   fs.mkdirSync(dir, { recursive: true });
   const kafkaPort = await freePort();
@@ -456,14 +474,14 @@ async function startDiglot(dir: string): Promise<RunningTarget> {
   while (rocketmqPort === kafkaPort) rocketmqPort = await freePort();
   const logFile = path.join(dir, 'diglot.log');
   const args = [
-    path.join(ROOT, 'bin/diglot.mjs'), 'start',
+    path.join(diglotRoot, 'bin/diglot.mjs'), 'start',
     '--kafka-port', String(kafkaPort), '--rocketmq-port', String(rocketmqPort), '--admin-port', '0',
     '--data-dir', path.join(dir, 'data'), '--host', '127.0.0.1', '--log-level', 'warn',
   ];
   // Defaults only: DIGLOT_* variables of the calling shell would change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DIGLOT_')));
   const out = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', out, out] });
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: diglotRoot, env, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${process.execPath}`);
   const pid = child.pid;
@@ -492,7 +510,7 @@ async function startDiglot(dir: string): Promise<RunningTarget> {
     namesrvPort: rocketmqPort,
     brokerPort: rocketmqPort,
     pids: [pid],
-    commands: [['node', ...args.map((arg) => (arg.startsWith(dir) ? arg.replace(dir, '$DATA') : arg.startsWith(ROOT) ? path.relative(ROOT, arg) : arg))]],
+    commands: [['node', ...args.map((arg) => (arg.startsWith(dir) ? arg.replace(dir, '$DATA') : arg.startsWith(diglotRoot) ? path.relative(diglotRoot, arg) : arg))]],
     logFile,
     stop,
   };
@@ -577,6 +595,7 @@ interface TargetResult {
   label: string;
   startSeconds?: number[];
   commands?: string[][];
+  plain?: FirePhase;
   lateness?: FirePhase;
   rate?: FirePhase;
   rss?: RssPhase;
@@ -592,8 +611,10 @@ function leadFor(messages: number, rate: number): number {
 
 let activeStop: (() => Promise<void>) | undefined;
 
+type FireName = 'plain' | 'lateness' | 'rate';
+
 async function firePhase(
-  which: 'lateness' | 'rate',
+  which: FireName,
   target: RunningTarget,
   topic: string,
   messages: number,
@@ -603,12 +624,13 @@ async function firePhase(
   display: (s: string) => string,
 ): Promise<FirePhase> {
   const phase: FirePhase = {};
-  const group = `${topic}_c`;
+  const plain = which === 'plain';
   const waitMs = 60_000 + Math.ceil(messages * 0.2);
   const args = {
     namesrv: target.namesrvAddr,
     topic,
-    group,
+    // plain: sends only (no consumer), without TIMER_DELIVER_MS.
+    ...(plain ? { timer: 'false' } : { group: `${topic}_c` }),
     messages,
     'body-bytes': P.bodyBytes,
     threads: P.threads,
@@ -619,10 +641,14 @@ async function firePhase(
     'wait-ms': waitMs,
     'stall-ms': 30_000,
   };
-  progress(`${target.name}: ${which}: ${messages.toLocaleString('en-US')} messages due over ${windowMs} ms starting ${(leadMs / 1000).toFixed(1)} s after the first send`);
+  progress(
+    plain
+      ? `${target.name}: plain: ${messages.toLocaleString('en-US')} messages without TIMER_DELIVER_MS (send path reference)`
+      : `${target.name}: ${which}: ${messages.toLocaleString('en-US')} messages due over ${windowMs} ms starting ${(leadMs / 1000).toFixed(1)} s after the first send`,
+  );
   // Poll the target topic's message count on the broker (what has been fired into it) while the driver runs.
   const polls: [number, number][] = [];
-  let polling = true;
+  let polling = !plain;
   const t0 = performance.now();
   const poller = (async () => {
     while (polling) {
@@ -652,6 +678,7 @@ async function firePhase(
   if (a && b && b[0] > a[0]) phase.offsetFireRate = ((b[1] - a[1]) * 1000) / (b[0] - a[0]);
   const r = phase.driver.result;
   if (r.error) phase.error = `driver: ${r.error}`;
+  else if (plain) progress(`${target.name}: plain: send ${fmtInt(r.scheduleRate ?? 0)}/s`);
   else progress(`${target.name}: ${which}: schedule ${fmtInt(r.scheduleRate ?? 0)}/s, fire ${fmtInt(r.fireRate ?? 0)}/s, lateness p50 ${r.latenessMs?.p50} p99 ${r.latenessMs?.p99} max ${r.latenessMs?.max} ms, received ${r.received}, missing ${r.missing}, duplicates ${r.duplicates}`);
   return phase;
 }
@@ -762,8 +789,8 @@ async function benchTarget(name: TargetName, runId: string, workDir: string): Pr
   const result: TargetResult = { name, label: LABEL[name], problems: [], startSeconds: [] };
   const fail = (phase: string, e: unknown) => result.problems.push({ phase, text: (e as Error).message });
 
-  // 1. lateness and rate on one broker start.
-  const fireWanted = P.phases.filter((p): p is 'lateness' | 'rate' => p !== 'rss');
+  // 1. plain, lateness and rate on one broker start.
+  const fireWanted = P.phases.filter((p): p is FireName => p !== 'rss');
   if (fireWanted.length) {
     const dir = path.join(workDir, `${name}-fire`);
     const t0 = performance.now();
@@ -780,16 +807,16 @@ async function benchTarget(name: TargetName, runId: string, workDir: string): Pr
       let measuredRate: number | undefined;
       for (const which of fireWanted) {
         if (abort.signal.aborted) throw new Error('interrupted');
-        const topic = `Delay${which === 'lateness' ? 'Late' : 'Rate'}_${runId}`;
+        const topic = `Delay${{ plain: 'Plain', lateness: 'Late', rate: 'Rate' }[which]}_${runId}`;
         const display = (s: string) => s.replaceAll(target.namesrvAddr, '$NAMESRV').replaceAll(runId, '<run>');
         try {
           await createTopic(target, topic, path.join(dir, 'tool-logs'));
-          const messages = which === 'lateness' ? P.lateMessages : P.messages;
-          const windowMs = which === 'lateness' ? P.lateWindowMs : P.rateWindowMs;
+          const messages = which === 'rate' ? P.messages : P.lateMessages;
+          const windowMs = which === 'rate' ? P.rateWindowMs : P.lateWindowMs;
           const lead = leadFor(messages, measuredRate === undefined ? P.assumedScheduleRate : measuredRate * 0.5);
           const phase = await firePhase(which, target, topic, messages, windowMs, lead, dir, display);
           result[which] = phase;
-          measuredRate ??= phase.driver?.result.scheduleRate;
+          if (which !== 'plain') measuredRate ??= phase.driver?.result.scheduleRate;
           result.problems.push(...fireProblems(which, phase));
         } catch (e) {
           fail(which, e);
@@ -871,6 +898,12 @@ function rows(): Row[] {
   const s1 = (x: number) => fmt(x, 1);
   const mib = (x: number) => fmt(x, 0);
   const pct = (x: number) => `${fmt(x, 1)} %`;
+  if (P.phases.includes('plain')) {
+    const section = `plain: ${fmtInt(P.lateMessages)} sends, no timer`;
+    const d = (r: TargetResult) => (r.plain?.driver?.result.error ? undefined : r.plain?.driver?.result);
+    out.push({ section, metric: 'send rate msg/s', get: (r) => d(r)?.scheduleRate, format: fmtInt, note: 'same driver and messages without TIMER_DELIVER_MS' });
+    out.push({ section, metric: 'broker CPU s', get: (r) => (d(r) ? r.plain?.usage?.brokerCpuSeconds : undefined), format: s1, lower: true, note: 'whole driver run, warm-up included' });
+  }
   for (const which of ['lateness', 'rate'] as const) {
     if (!P.phases.includes(which)) continue;
     const d = (r: TargetResult) => (r[which]?.driver?.result.error ? undefined : r[which]?.driver?.result);
@@ -981,6 +1014,7 @@ function report(all: TargetResult[], meta: Record<string, string>): string {
   out.push('Driver runs ($NAMESRV = 127.0.0.1:<name server port>; Diglot: its RocketMQ port), each with its JSON result line:');
   for (const r of all) {
     const runs: [string, DriverRun | undefined][] = [
+      ['plain', r.plain?.driver],
       ['lateness', r.lateness?.driver],
       ['rate', r.rate?.driver],
       ...(r.rss?.steps ?? []).map((s): [string, DriverRun | undefined] => [`rss ${fmtInt(s.pending)}`, s.driver]),
@@ -994,7 +1028,7 @@ function report(all: TargetResult[], meta: Record<string, string>): string {
   return out.join('\n');
 }
 
-function machineInfo(workDir: string, driverBuild: { cached: boolean; ms: number }): Record<string, string> {
+function machineInfo(workDir: string, driverBuild: { cached: boolean; ms: number }, snapshot: string | undefined): Record<string, string> {
   const cpus = os.cpus();
   const javaVersion = spawnSync(javaBin(), ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0]?.trim() ?? '?';
   const fsType = spawnSync('stat', ['-f', '-c', '%T', workDir], { encoding: 'utf8' }).stdout.trim();
@@ -1006,13 +1040,14 @@ function machineInfo(workDir: string, driverBuild: { cached: boolean; ms: number
     disk: `${workDir} (${fsType || 'unknown fs'})`,
     software:
       `Node ${process.version}; ${javaVersion}; Apache RocketMQ ${ROCKETMQ_VERSION} server jars (Maven Central); driver on ` +
-      `rocketmq-client 5.3.3; Diglot ${diglotVersion()} @ ${git || '?'}${dirty ? ' (src/bin modified in the working tree)' : ''}`,
+      `rocketmq-client 5.3.3; Diglot ${diglotVersion()} @ ` +
+      (snapshot ? `${snapshot} (git archive of --diglot-rev ${P.diglotRev}, not the working tree)` : `${git || '?'}${dirty ? ' (src/bin modified in the working tree)' : ''}`),
     load: `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the start (${cpus.length} cores)`,
     workload:
       `topics with ${P.queues} queues, ${P.bodyBytes}-byte bodies, TIMER_DELIVER_MS on every message; driver: ${P.threads} send threads, ` +
       `${P.inflight ? `asynchronous sends, at most ${P.inflight} unacknowledged` : 'synchronous sends'}, ${fmtInt(P.warmup)} uncounted warm-up messages per run, ` +
       `push consumer (new group, from the first offset, 32-message batches)`,
-    phases: P.phases.join(', '),
+    phases: `${P.phases.join(', ')} (plain, lateness, rate on one broker start; rss on a second one with an empty store)`,
     rocketmq:
       `name server -Xmx${P.rmqNamesrvHeapMb}m, broker -Xmx${P.rmqBrokerHeapMb}m (reference/rocketmq defaults: ASYNC_FLUSH, 128 MiB commit-log files); ` +
       `timer: ${P.rmqTimerPrecisionMs === undefined ? 'broker defaults (timerWheelEnable=true, timerPrecisionMs=1000)' : `timerPrecisionMs=${P.rmqTimerPrecisionMs}`}`,
@@ -1044,7 +1079,13 @@ async function main(): Promise<void> {
   try {
     const driverBuild = await ensureDriver();
     await ensureRocketmqJars({ log: progress, example: false });
-    const meta = machineInfo(workDir, driverBuild);
+    let snapshot: string | undefined;
+    if (P.diglotRev !== undefined && P.targets.includes('diglot')) {
+      diglotRoot = path.join(workDir, 'diglot-src');
+      snapshot = snapshotDiglot(P.diglotRev, diglotRoot);
+      progress(`diglot: running ${snapshot} from ${diglotRoot} (git archive of ${P.diglotRev})`);
+    }
+    const meta = machineInfo(workDir, driverBuild, snapshot);
     if (lastJarFetchMs) meta.jars = `reference/rocketmq/lib fetched in ${(lastJarFetchMs / 1000).toFixed(1)} s`;
     const results: TargetResult[] = [];
     for (const name of P.targets) {

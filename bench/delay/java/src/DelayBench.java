@@ -66,6 +66,8 @@ public final class DelayBench {
   final long stallMs;
   final long seed;
   final int seqBase;
+  /** --timer false: the same messages without TIMER_DELIVER_MS (plain sends, a reference for the send path). */
+  final boolean timer;
   final String tag = Long.toString(ProcessHandle.current().pid());
   final String runTag;
 
@@ -109,6 +111,7 @@ public final class DelayBench {
     stallMs = Long.parseLong(opt.getOrDefault("stall-ms", "30000"));
     seed = Long.parseLong(opt.getOrDefault("seed", "1"));
     seqBase = Integer.parseInt(opt.getOrDefault("seq-base", "0"));
+    timer = Boolean.parseBoolean(opt.getOrDefault("timer", "true"));
     runTag = opt.getOrDefault("run", tag + "-" + System.currentTimeMillis());
   }
 
@@ -258,8 +261,8 @@ public final class DelayBench {
         msg.putUserProperty(RUN, runTag);
         msg.putUserProperty(SEQ, Integer.toString(seq));
         msg.putUserProperty(DUE, Long.toString(due));
-        msg.setDeliverTimeMs(due);
-        if (again == null && System.currentTimeMillis() >= due) sentAfterDue.incrementAndGet();
+        if (timer) msg.setDeliverTimeMs(due);
+        if (timer && again == null && System.currentTimeMillis() >= due) sentAfterDue.incrementAndGet();
         try {
           if (permits == null) {
             SendResult r;
@@ -328,7 +331,7 @@ public final class DelayBench {
       msg.putUserProperty(RUN, runTag + "-warmup");
       msg.putUserProperty(SEQ, Integer.toString(i));
       msg.putUserProperty(DUE, Long.toString(due));
-      msg.setDeliverTimeMs(due);
+      if (timer) msg.setDeliverTimeMs(due);
       permits.acquire();
       try {
         producer.send(msg, new SendCallback() {
@@ -453,6 +456,7 @@ public final class DelayBench {
     kv(j, "topic", topic);
     kv(j, "messages", n);
     kv(j, "bodyBytes", bodyBytes);
+    kv(j, "timer", timer ? 1 : 0);
     kv(j, "threads", threads);
     kv(j, "inflight", inflight);
     kv(j, "windowStartMs", windowStart);
