@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startAdminServer, type AdminServer } from './admin/app.ts';
+import { DELAY_BODY_LIMIT_DEFAULT } from './admin/delay-routes.ts';
 import { Health, type Phase } from './admin/health.ts';
 import { BrokerMetrics, type StorageView } from './admin/metrics.ts';
 import { Broker } from './broker/broker.ts';
@@ -68,12 +69,18 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const metrics = new BrokerMetrics();
   const advertisedHost = config.advertisedHost ?? (WILDCARD_HOSTS.has(config.host) ? hostname() : config.host);
 
+  // The REST API reaches the broker through this once it is open (503 until then, and once it stops).
+  let restBroker: Broker | null = null;
+
   // Admin HTTP first, so /livez answers and /readyz says 503 while recovery runs.
   const admin = await startAdminServer({
     host: config.host,
     port: config.adminPort,
     health,
     metrics,
+    delays: () => restBroker,
+    // A value near max.message.bytes, JSON-escaped, must fit in a POST body.
+    delayBodyLimitBytes: Math.max(DELAY_BODY_LIMIT_DEFAULT, 2 * config.maxMessageBytes + 65_536),
     logger: log.child({ component: 'admin' }),
   });
   log.child({ component: 'admin' }).info(
@@ -125,7 +132,9 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         delayLevels: config.delayLevels,
         delayHorizonMs: config.delayHorizonMs,
       });
+      restBroker = broker;
       closeBroker = async () => {
+        restBroker = null;
         broker.close();
         await broker.offsets.flushDeferred(); // RocketMQ's piggy-backed offsets, before storage closes
       };
@@ -158,6 +167,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         `rocketmq listener on ${rocketmq.address.host}:${rocketmq.address.port} (name server and broker)`,
       );
     } catch (err) {
+      restBroker = null;
       await kafka?.close().catch(() => {});
       await storage.close().catch(() => {});
       await admin.close().catch(() => {});

@@ -1,8 +1,11 @@
-// The admin HTTP server (fastify): health probes and Prometheus metrics.
-// The REST API and web console of later issues hang off the same app.
+// The admin HTTP server (fastify): health probes, Prometheus metrics and the
+// REST API (delay messages: delay-routes.ts). The web console of later issues
+// hangs off the same app.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Broker } from '../broker/broker.ts';
 import type { Logger } from '../logger.ts';
+import { registerDelayRoutes } from './delay-routes.ts';
 import type { Health } from './health.ts';
 import type { BrokerMetrics } from './metrics.ts';
 
@@ -10,6 +13,14 @@ export interface AdminOptions {
   health: Health;
   metrics: BrokerMetrics;
   logger: Logger;
+  /**
+   * The broker behind the REST API, null until it is open (the admin server
+   * starts first) and again once it stops: the REST routes answer 503 then.
+   * Absent: always null.
+   */
+  delays?: () => Broker | null;
+  /** Largest POST /v1/delay-messages body in bytes (default delay-routes.ts DELAY_BODY_LIMIT_DEFAULT). */
+  delayBodyLimitBytes?: number;
 }
 
 /** Per-request lines at debug: probes and scrapes would otherwise flood the info log. */
@@ -45,7 +56,12 @@ export function buildAdminApp(options: AdminOptions): FastifyInstance {
     return reply.type(metrics.contentType).send(text);
   });
 
-  // Errors in the shape the REST API will use (Confluent REST v3 style).
+  registerDelayRoutes(app, {
+    broker: options.delays ?? (() => null),
+    ...(options.delayBodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.delayBodyLimitBytes }),
+  });
+
+  // Errors in the shape of the REST API (Confluent REST v3 style).
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error_code: 404, message: `no route ${request.method} ${request.url}` });
   });
