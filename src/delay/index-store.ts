@@ -175,9 +175,90 @@ export class MemoryDelayIndex implements DelayIndex {
 }
 
 /** Bumped when the layout changes: an index of another version is rebuilt from the log. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 5;
 
-type StoredState = Omit<DelayState, 'id'>;
+const STATE_NAMES: readonly DelayStateName[] = ['pending', 'delivered', 'cancelled', 'failed'];
+/** state u8 | partition u32 | fires u32 | deliverAtMs f64 | nextFireMs f64 | timestampMs f64 | topic len u16 | rest len u32 | topic | rest JSON (repeat, reason) */
+const STATE_FIXED_BYTES = 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4;
+
+/** A state as stored: fixed fields in binary, the rare ones (repeat, reason) as JSON. */
+export function encodeState(state: DelayState): Buffer {
+  const topicBytes = Buffer.byteLength(state.topic);
+  const rest = state.repeat === null && state.reason === undefined ? '' : JSON.stringify({ repeat: state.repeat, reason: state.reason });
+  const buf = Buffer.allocUnsafe(STATE_FIXED_BYTES + topicBytes + Buffer.byteLength(rest));
+  buf[0] = STATE_NAMES.indexOf(state.state);
+  buf.writeUInt32LE(state.partition, 1);
+  buf.writeUInt32LE(state.fires, 5);
+  buf.writeDoubleLE(state.deliverAtMs, 9);
+  buf.writeDoubleLE(state.nextFireMs, 17);
+  buf.writeDoubleLE(state.timestampMs, 25);
+  buf.writeUInt16LE(topicBytes, 33);
+  buf.writeUInt32LE(buf.length - STATE_FIXED_BYTES - topicBytes, 35);
+  buf.write(state.topic, STATE_FIXED_BYTES, 'utf8');
+  if (rest !== '') buf.write(rest, STATE_FIXED_BYTES + topicBytes, 'utf8');
+  return buf;
+}
+
+export function decodeState(id: number, buf: Buffer): DelayState {
+  const topicBytes = buf.readUInt16LE(33);
+  const state: DelayState = {
+    id,
+    topic: buf.toString('utf8', STATE_FIXED_BYTES, STATE_FIXED_BYTES + topicBytes),
+    partition: buf.readUInt32LE(1),
+    state: STATE_NAMES[buf[0]!]!,
+    deliverAtMs: buf.readDoubleLE(9),
+    nextFireMs: buf.readDoubleLE(17),
+    fires: buf.readUInt32LE(5),
+    repeat: null,
+    timestampMs: buf.readDoubleLE(25),
+  };
+  const restBytes = buf.readUInt32LE(35);
+  if (restBytes > 0) {
+    const from = STATE_FIXED_BYTES + topicBytes;
+    const rest = JSON.parse(buf.toString('utf8', from, from + restBytes)) as { repeat: RepeatSpec | null; reason?: string };
+    state.repeat = rest.repeat;
+    if (rest.reason !== undefined) state.reason = rest.reason;
+  }
+  return state;
+}
+
+// Binary keys (memcmp order = numeric order for big-endian unsigned values):
+// state id(8) · due dueMs(8) id(8) · byTopic topic 0x00 dueMs(8) id(8).
+const EMPTY = Buffer.alloc(0);
+const KEY_SCRATCH = Buffer.allocUnsafe(16);
+const TWO_32 = 2 ** 32;
+
+function writeU64(buf: Buffer, pos: number, n: number): void {
+  buf.writeUInt32BE(Math.floor(n / TWO_32), pos);
+  buf.writeUInt32BE(n >>> 0, pos + 4);
+}
+
+function readU64(buf: Buffer, pos: number): number {
+  return buf.readUInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
+}
+
+/** LMDB copies keys at once: the scratch is reused. */
+function idKey(id: number): Buffer {
+  const key = KEY_SCRATCH.subarray(0, 8);
+  writeU64(key, 0, id);
+  return key;
+}
+
+function dueKey(dueMs: number, id: number, into: Buffer = KEY_SCRATCH): Buffer {
+  writeU64(into, 0, dueMs);
+  writeU64(into, 8, id);
+  return into;
+}
+
+function topicKey(topic: string, dueMs: number, id: number): Buffer {
+  const n = Buffer.byteLength(topic);
+  const key = Buffer.allocUnsafe(n + 17);
+  key.write(topic, 0, 'utf8');
+  key[n] = 0; // topic names never hold NUL: the prefix ends here
+  writeU64(key, n + 1, dueMs);
+  writeU64(key, n + 9, id);
+  return key;
+}
 
 /**
  * LMDB twin. `noSync`: the index is derived — kill -9 keeps every committed
@@ -187,18 +268,18 @@ type StoredState = Omit<DelayState, 'id'>;
 export class LmdbDelayIndex implements DelayIndex {
   readonly #env: RootDatabase;
   readonly #meta: Database<unknown, string>;
-  readonly #states: Database<StoredState, number>;
-  readonly #due: Database<string, [number, number]>;
-  readonly #byTopic: Database<number, [string, number, number]>;
+  readonly #states: Database<Buffer, Buffer>;
+  readonly #due: Database<Buffer, Buffer>;
+  readonly #byTopic: Database<Buffer, Buffer>;
   #applied: number;
   #pending: number;
 
   private constructor(env: RootDatabase) {
     this.#env = env;
     this.#meta = env.openDB<unknown, string>({ name: 'meta' });
-    this.#states = env.openDB<StoredState, number>({ name: 'state' });
-    this.#due = env.openDB<string, [number, number]>({ name: 'due' });
-    this.#byTopic = env.openDB<number, [string, number, number]>({ name: 'byTopic' });
+    this.#states = env.openDB<Buffer, Buffer>({ name: 'state', encoding: 'binary', keyEncoding: 'binary' });
+    this.#due = env.openDB<Buffer, Buffer>({ name: 'due', encoding: 'binary', keyEncoding: 'binary' });
+    this.#byTopic = env.openDB<Buffer, Buffer>({ name: 'byTopic', encoding: 'binary', keyEncoding: 'binary' });
     const version = this.#meta.get('version');
     if (version !== undefined && version !== LAYOUT_VERSION) this.clear();
     if (version !== LAYOUT_VERSION) this.#meta.putSync('version', LAYOUT_VERSION);
@@ -208,7 +289,9 @@ export class LmdbDelayIndex implements DelayIndex {
 
   /** Opens (or creates) the index in `dir`; an unreadable one is deleted and created empty. */
   static open(dir: string): LmdbDelayIndex {
-    const attempt = (): LmdbDelayIndex => new LmdbDelayIndex(open({ path: dir, noSync: true, compression: false, maxDbs: 8 }));
+    // remapChunks: map the file in chunks and let go of the unused ones, so the
+    // resident set does not grow with the index (measured: half the RssFile at 1M pending).
+    const attempt = (): LmdbDelayIndex => new LmdbDelayIndex(open({ path: dir, noSync: true, compression: false, maxDbs: 8, remapChunks: true }));
     try {
       return attempt();
     } catch {
@@ -241,18 +324,17 @@ export class LmdbDelayIndex implements DelayIndex {
   }
 
   putState(state: DelayState): void {
-    const { id, ...stored } = state;
-    void this.#states.put(id, stored);
+    void this.#states.put(idKey(state.id), encodeState(state));
   }
 
   addDue(topic: string, entry: DueEntry): void {
-    void this.#due.put([entry.dueMs, entry.id], topic);
-    void this.#byTopic.put([topic, entry.dueMs, entry.id], 0);
+    void this.#due.put(dueKey(entry.dueMs, entry.id), EMPTY);
+    void this.#byTopic.put(topicKey(topic, entry.dueMs, entry.id), EMPTY);
   }
 
   removeDue(topic: string, entry: DueEntry): void {
-    void this.#due.remove([entry.dueMs, entry.id]);
-    void this.#byTopic.remove([topic, entry.dueMs, entry.id]);
+    void this.#due.remove(dueKey(entry.dueMs, entry.id));
+    void this.#byTopic.remove(topicKey(topic, entry.dueMs, entry.id));
   }
 
   setPendingCount(count: number): void {
@@ -265,8 +347,8 @@ export class LmdbDelayIndex implements DelayIndex {
   }
 
   getState(id: number): DelayState | undefined {
-    const stored = this.#states.get(id);
-    return stored === undefined ? undefined : { id, ...stored };
+    const stored = this.#states.getBinaryFast(idKey(id)); // a reused buffer: decoded at once
+    return stored === undefined ? undefined : decodeState(id, stored);
   }
 
   inFlight(): InFlightRound | null {
@@ -275,23 +357,24 @@ export class LmdbDelayIndex implements DelayIndex {
 
   due(uptoMs: number, limit: number): DueEntry[] {
     const out: DueEntry[] = [];
-    for (const key of this.#due.getKeys({ end: [uptoMs + 1] as unknown as [number, number], limit })) {
-      out.push({ dueMs: key[0], id: key[1] });
+    for (const key of this.#due.getKeys({ end: dueKey(uptoMs + 1, 0, Buffer.allocUnsafe(16)), limit })) {
+      out.push({ dueMs: readU64(key, 0), id: readU64(key, 8) });
     }
     return out;
   }
 
   firstDueMs(): number | null {
-    for (const key of this.#due.getKeys({ limit: 1 })) return key[0];
+    for (const key of this.#due.getKeys({ limit: 1 })) return readU64(key, 0);
     return null;
   }
 
   listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DueEntry[] {
-    // Due times and ids are integers: [t, id + 1] is the first key after the cursor.
-    const start = after === null ? [topic, fromMs] : [topic, after.dueMs, after.id + 1];
+    // Due times and ids are integers: (t, id + 1) is the first key after the cursor.
+    const start = after === null ? topicKey(topic, fromMs, 0) : topicKey(topic, after.dueMs, after.id + 1);
+    const prefix = start.length - 16;
     const out: DueEntry[] = [];
-    for (const key of this.#byTopic.getKeys({ start: start as [string, number, number], end: [topic, toMs] as unknown as [string, number, number], limit })) {
-      out.push({ dueMs: key[1], id: key[2] });
+    for (const key of this.#byTopic.getKeys({ start, end: topicKey(topic, toMs, 0), limit })) {
+      out.push({ dueMs: readU64(key, prefix), id: readU64(key, prefix + 8) });
     }
     return out;
   }

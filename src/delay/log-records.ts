@@ -53,7 +53,7 @@ function text(value: string): Buffer {
   return Buffer.from(value, 'utf8');
 }
 
-export function scheduleInput(s: Omit<ScheduleRecord, 'kind'>): RecordInput {
+export function scheduleInput(s: Omit<ScheduleRecord, 'kind' | 'headers'> & { headers: readonly RecordHeader[] }): RecordInput {
   const headers: RecordHeader[] = [
     { key: TOPIC, value: text(s.topic) },
     { key: PARTITION, value: text(String(s.partition)) },

@@ -7,7 +7,8 @@
 
 import { assert } from '../storage/errors.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import { buildRecordBatch, forEachBatch, readRecords, type DecodedRecord, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import { buildRecordBatch, forEachBatch, readRecordAt, readRecords, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import { BASE_OFFSET, LAST_OFFSET_DELTA, RECORDS as RECORDS_START, readInt32, readInt64 } from '../storage/record-batch.ts';
 import type { ReadResult } from '../storage/types.ts';
 import type { DelayIndex, DelayState, DueEntry, InFlightRound, RepeatSpec } from './index-store.ts';
 import {
@@ -121,6 +122,8 @@ export class DelayService {
   #timer: NodeJS.Timeout | null = null;
   #timerAtMs = Infinity;
   #closed = false;
+  /** States read by the running dispatch round, reused when its DONE is applied. */
+  #roundStates: Map<number, DelayState> | null = null;
   readonly #stats: DelayStats = { pending: 0, scheduled: 0, fired: 0, cancelled: 0, failed: 0, latenessBuckets: new Array<number>(LATENESS_BUCKETS).fill(0), latenessMaxMs: 0 };
 
   private constructor(options: DelayServiceOptions) {
@@ -180,8 +183,9 @@ export class DelayService {
     assert(requests.length > 0, 'schedule needs at least one request');
     const now = this.#nowMs();
     for (const r of requests) this.validate(r, now);
-    const inputs: RecordInput[] = requests.map((r) => scheduleInput({ ...r, headers: r.headers.slice() }));
-    const info = this.#log.append(buildRecordBatch(inputs));
+    // One batch per message, appended at once: firing reads back just that message's bytes.
+    const batches = requests.map((r) => buildRecordBatch([scheduleInput(r)]));
+    const info = this.#log.append(batches.length === 1 ? batches[0]! : Buffer.concat(batches));
     const ids: number[] = [];
     let earliest = Infinity;
     for (let i = 0; i < requests.length; i++) {
@@ -259,11 +263,20 @@ export class DelayService {
   }
 
   #round(now: number): number {
+    try {
+      return this.#roundBody(now);
+    } finally {
+      this.#roundStates = null;
+    }
+  }
+
+  #roundBody(now: number): number {
     this.#applyQueued();
     const due = this.#index.due(now, DISPATCH_BATCH_MAX);
     if (due.length === 0) return 0;
     const states = new Map<number, DelayState>();
     for (const e of due) states.set(e.id, this.#index.getState(e.id)!);
+    this.#roundStates = states;
     const records = this.#readSchedules(due.map((e) => e.id));
     const fires: Array<[number, number]> = [];
     const failed: Array<[number, string]> = [];
@@ -427,7 +440,8 @@ export class DelayService {
     if (round === null || round.round !== record.round) return; // replayed twice or settled already
     const failed = new Map(record.failed);
     for (const [id, fire] of round.fires) {
-      const state = index.getState(id);
+      // The round just read these states; nothing changed them since (a round is synchronous).
+      const state = this.#roundStates?.get(id) ?? index.getState(id);
       if (state === undefined || state.state !== 'pending' || fire !== state.fires + 1) continue;
       index.removeDue(state.topic, { dueMs: state.nextFireMs, id });
       const reason = failed.get(id);
@@ -526,27 +540,24 @@ export class DelayService {
     this.#applyQueued();
   }
 
-  /** Reads the SCHEDULE records of `ids` from `__delay` (each batch decoded once). */
+  /** Reads the SCHEDULE records of `ids` from `__delay`: one batch read per id, only its record decoded. */
   #readSchedules(ids: readonly number[]): Map<number, ScheduleRecord> {
     const out = new Map<number, ScheduleRecord>();
     const sorted = [...new Set(ids)].sort((a, b) => a - b);
-    let decoded: DecodedRecord[] = [];
-    let decodedFrom = -1;
-    let decodedTo = -1; // exclusive
+    let batch: Buffer | null = null;
+    let batchFrom = -1;
+    let batchTo = -1; // exclusive
     for (const id of sorted) {
       if (id < this.#log.logStartOffset || id >= this.#log.logEndOffset) continue;
-      if (id < decodedFrom || id >= decodedTo) {
-        const result = this.#log.read(id, READ_BYTES);
-        decoded = [];
-        forEachBatch(result.bytes, (pos) => {
-          for (const r of readRecords(result.bytes, pos)) decoded.push(r);
-        });
-        if (decoded.length === 0) continue;
-        decodedFrom = decoded[0]!.offset;
-        decodedTo = decoded[decoded.length - 1]!.offset + 1;
+      if (batch === null || id < batchFrom || id >= batchTo) {
+        const result = this.#log.read(id, 1); // the one batch holding `id`
+        if (result.bytes.length < RECORDS_START) continue;
+        batch = result.bytes;
+        batchFrom = readInt64(batch, BASE_OFFSET);
+        batchTo = batchFrom + readInt32(batch, LAST_OFFSET_DELTA) + 1;
       }
-      const r = decoded[bisect(decoded, id)];
-      if (r === undefined || r.offset !== id) continue;
+      const r = readRecordAt(batch, 0, id);
+      if (r === null) continue;
       const record = decodeDelayRecord(r);
       if (record.kind === 'schedule') out.set(id, record);
     }
@@ -561,17 +572,6 @@ export class DelayService {
     this.#closed = true;
     await this.#index.close();
   }
-}
-
-function bisect(records: readonly DecodedRecord[], offset: number): number {
-  let lo = 0;
-  let hi = records.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (records[mid]!.offset < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** When a schedule fires after its `fire`-th delivery, or null when that was the last. */

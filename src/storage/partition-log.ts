@@ -79,6 +79,15 @@ export function parseLogDirName(name: string): { topic: string; partition: numbe
   return { topic: name.slice(0, dash), partition: Number(digits) };
 }
 
+/** A batch found by a header scan; `scratchPos` ≥ 0 when the scan buffer holds all of it (until the next scan). */
+interface ScanHit {
+  position: number;
+  baseOffset: number;
+  maxTimestampMs: number;
+  sizeBytes: number;
+  scratchPos: number;
+}
+
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
@@ -489,6 +498,14 @@ export class PartitionLog {
       const start = this.#findBatch(segment, offset);
       if (start === null) continue;
       if (start.baseOffset >= limit) return empty;
+      if (maxBytes <= start.sizeBytes && start.scratchPos >= 0) {
+        // A point read (one batch) that the header scan already holds: copy it rather than read it again.
+        const scratch = this.#ctx.scratch.buf;
+        const bytes = (alloc === undefined ? Buffer.allocUnsafe(start.sizeBytes) : alloc(start.sizeBytes)).subarray(0, start.sizeBytes);
+        scratch.copy(bytes, 0, start.scratchPos, start.scratchPos + start.sizeBytes);
+        const nextOffset = start.baseOffset + readInt32(bytes, LAST_OFFSET_DELTA) + 1;
+        return { bytes, firstOffset: start.baseOffset, nextOffset, logStartOffset: this.#logStartOffset, logEndOffset };
+      }
       return this.#readFrom(segment, start.position, start.baseOffset, maxBytes, limit, empty, alloc);
     }
     return empty;
@@ -511,7 +528,7 @@ export class PartitionLog {
   }
 
   /** Position and base of the batch holding `offset` in `segment`, by index then header scan. */
-  #findBatch(segment: Segment, offset: number): { position: number; baseOffset: number; maxTimestampMs: number; sizeBytes: number } | null {
+  #findBatch(segment: Segment, offset: number): ScanHit | null {
     return this.#scanHeaders(segment, segment.lookupPosition(offset), (lastOffset) => lastOffset >= offset);
   }
 
@@ -523,11 +540,16 @@ export class PartitionLog {
     segment: Segment,
     position: number,
     stop: (lastOffset: number, maxTimestampMs: number) => boolean,
-  ): { position: number; baseOffset: number; maxTimestampMs: number; sizeBytes: number } | null {
+  ): ScanHit | null {
     const scratch = this.#ctx.scratch;
     let chunkStart = position;
+    // The batch sought is about one index interval past its index entry: a
+    // first small read serves point lookups (delay messages, seeks) without
+    // reading 64 KiB each; a longer walk reads full chunks.
+    let chunkBytes = Math.min(READ_SCAN_CHUNK_BYTES, Math.max(4096, 2 * this.config.indexIntervalBytes));
     while (chunkStart < segment.sizeBytes) {
-      const want = Math.min(READ_SCAN_CHUNK_BYTES, segment.sizeBytes - chunkStart);
+      const want = Math.min(chunkBytes, segment.sizeBytes - chunkStart);
+      chunkBytes = READ_SCAN_CHUNK_BYTES;
       const got = segment.read(scratch.buf, 0, want, chunkStart);
       let pos = 0;
       while (pos + HEADER_PREFIX_BYTES <= got) {
@@ -536,7 +558,10 @@ export class PartitionLog {
         const baseOffset = readInt64(scratch.buf, pos + BASE_OFFSET);
         const lastOffset = baseOffset + readInt32(scratch.buf, pos + LAST_OFFSET_DELTA);
         const maxTimestampMs = readInt64(scratch.buf, pos + MAX_TIMESTAMP);
-        if (stop(lastOffset, maxTimestampMs)) return { position: chunkStart + pos, baseOffset, maxTimestampMs, sizeBytes: size };
+        if (stop(lastOffset, maxTimestampMs)) {
+          const whole = pos + size <= got;
+          return { position: chunkStart + pos, baseOffset, maxTimestampMs, sizeBytes: size, scratchPos: whole ? pos : -1 };
+        }
         pos += size;
       }
       if (pos === 0 && got < HEADER_PREFIX_BYTES) return null;

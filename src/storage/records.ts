@@ -194,6 +194,15 @@ export function isCompressed(batch: Buffer, pos = 0): boolean {
  * and values are views into `batch`, or into the decompressed payload).
  */
 export function readRecords(batch: Buffer, pos = 0): DecodedRecord[] {
+  return decodeRecords(batch, pos, -1);
+}
+
+/** The record at `offset` of the batch at `pos`, or null; the others are skipped, not decoded. */
+export function readRecordAt(batch: Buffer, pos: number, offset: number): DecodedRecord | null {
+  return decodeRecords(batch, pos, offset)[0] ?? null;
+}
+
+function decodeRecords(batch: Buffer, pos: number, onlyOffset: number): DecodedRecord[] {
   const size = LOG_OVERHEAD + readInt32(batch, pos + 8);
   const codec = readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK;
   const recordsBytes = codec === 0 ? undefined : decompress(codec, batch.subarray(pos + RECORDS, pos + size));
@@ -210,6 +219,10 @@ export function readRecords(batch: Buffer, pos = 0): DecodedRecord[] {
     cursor.pos++; // attributes
     const timestampDelta = cursor.varlong();
     const offsetDelta = cursor.varlong();
+    if (onlyOffset >= 0 && baseOffset + offsetDelta !== onlyOffset) {
+      cursor.pos = end;
+      continue;
+    }
     const key = cursor.bytes();
     const value = cursor.bytes();
     const headerCount = cursor.varlong();

@@ -1,0 +1,67 @@
+// In-process rates of the delay service (no network): schedule N messages in
+// batches, then fire them all, on a real LogManager + LMDB index in a temp dir.
+// `node bench/micro/delay-service.ts [N] [batch] [bodyBytes]`. Prints JSON.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LogManager } from '../../src/storage/log-manager.ts';
+import { LmdbDelayIndex } from '../../src/delay/index-store.ts';
+import { DELAY_TOPIC } from '../../src/delay/log-records.ts';
+import { DelayService, type ScheduleRequest } from '../../src/delay/service.ts';
+
+const n = Number(process.argv[2] ?? 1_000_000);
+const batch = Number(process.argv[3] ?? 100);
+const bodyBytes = Number(process.argv[4] ?? 128);
+const partitions = 8;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-micro-'));
+let now = 1_800_000_000_000;
+const lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => now });
+const service = DelayService.open({
+  log: lm.getOrCreate(DELAY_TOPIC, 0),
+  index: LmdbDelayIndex.open(path.join(dir, 'index')),
+  targets: {
+    partitionCount: () => partitions,
+    endOffset: (t, p) => lm.getOrCreate(t, p).logEndOffset,
+    append: (t, p, b) => void lm.getOrCreate(t, p).append(b),
+    commit: () => lm.commitStaged(),
+    read: (t, p, o, m) => lm.getOrCreate(t, p).read(o, m),
+  },
+  nowMs: () => now,
+  horizonMs: 365 * 86_400_000,
+  autoDispatch: false,
+});
+const rssMiB = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+const heapMiB = () => Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+const rssParts = () => Object.fromEntries(fs.readFileSync('/proc/self/status', 'utf8').split('\n').filter((l) => /^Rss(Anon|File)/.test(l)).map((l) => [l.split(':')[0], l.split(/\s+/)[1]]));
+const body = Buffer.alloc(bodyBytes, 'x');
+const windowMs = 100_000;
+let rssAt10k = 0;
+let t = performance.now();
+for (let i = 0; i < n; i += batch) {
+  const requests: ScheduleRequest[] = [];
+  for (let j = i; j < Math.min(n, i + batch); j++) {
+    requests.push({ topic: 't', partition: j % partitions, key: null, value: body, headers: [{ key: 'UNIQ_KEY', value: Buffer.from(String(j)) }], timestampMs: now, deliverAtMs: now + 1000 + ((j * 7919) % windowMs), repeat: null });
+  }
+  service.schedule(requests);
+  if (i + batch >= 10_000 && rssAt10k === 0) {
+    void service.pendingCount; // applies the queue
+    rssAt10k = rssMiB();
+    console.error('10k pending', rssParts());
+  }
+  if (i % 50_000 === 0) await new Promise((r) => setImmediate(r)); // let queued index changes apply like a server would
+}
+void service.pendingCount;
+const scheduleS = (performance.now() - t) / 1000;
+await new Promise((r) => setTimeout(r, 100));
+const rssAt1M = rssMiB();
+{ const sm = fs.readFileSync('/proc/self/smaps', 'utf8').split('\n'); let cur = ''; const agg = new Map<string, number>(); for (const l of sm) { if (/^[0-9a-f]+-/.test(l)) cur = l.split(/\s+/).slice(5).join(' ') || '[anon]'; else if (l.startsWith('Rss:')) agg.set(cur, (agg.get(cur) ?? 0) + Number(l.split(/\s+/)[1])); } console.error([...agg].sort((a, b) => b[1] - a[1]).slice(0, 8)); }
+console.error('pending', rssParts(), process.memoryUsage(), 'lmdb MiB', fs.statSync(path.join(dir, 'index', 'data.mdb')).size / 2 ** 20);
+now += 1000 + windowMs;
+t = performance.now();
+const fired = service.runDue();
+lm.commitStaged();
+const fireS = (performance.now() - t) / 1000;
+console.log(JSON.stringify({ n, batch, bodyBytes, scheduledPerS: Math.round(n / scheduleS), firedPerS: Math.round(fired / fireS), fired, rssMiBAt10kPending: rssAt10k, rssMiBAtAllPending: rssAt1M, rssMiBAfterFire: rssMiB(), heapMiB: heapMiB() }));
+await service.close();
+await lm.close();
+fs.rmSync(dir, { recursive: true, force: true });
