@@ -447,12 +447,17 @@ describe('delay REST API in the server', () => {
     const server = await startServer({ ...defaultConfig(), host: '127.0.0.1', adminPort: 0, kafkaPort: 0, rocketmqPort: 0, dataDir, flushIntervalMs: 5 }, { logger: createLogger({ level: 'silent' }) });
     try {
       const base = server.adminAddress.url;
-      const res = await fetch(`${base}/v1/delay-messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'nope', value: 'x', delayMs: 0 }) });
-      assert.equal(res.status, 404);
-      assert.deepEqual(await res.json(), { error_code: 404, message: 'topic nope does not exist' });
+      // A new topic is created as a produce would create it (autoCreateTopics is on by default).
+      const res = await fetch(`${base}/v1/delay-messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'fresh', value: 'x', delayMs: 60_000 }) });
+      assert.equal(res.status, 201);
+      assert.equal(((await res.json()) as { topic: string }).topic, 'fresh');
+      const listed = await fetch(`${base}/v1/delay-messages?topic=fresh`);
+      assert.equal(((await listed.json()) as { data: unknown[] }).data.length, 1);
+      const unknown = await fetch(`${base}/v1/delay-messages?topic=nope`);
+      assert.equal(unknown.status, 404);
       const stats = await fetch(`${base}/v1/delay-stats`);
       assert.equal(stats.status, 200);
-      assert.equal(((await stats.json()) as { pending: number }).pending, 0);
+      assert.equal(((await stats.json()) as { pending: number }).pending, 1);
     } finally {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -9,6 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Broker } from '../broker/broker.ts';
 import type { Topic } from '../broker/topics.ts';
+import { BrokerError } from '../broker/errors.ts';
 import type { DelayState, RepeatSpec } from '../delay/index-store.ts';
 import { CONTROL_PREFIX, FIRE_HEADER, ID_HEADER } from '../delay/log-records.ts';
 import { DelayError, REPEAT_TIMES_MAX, type DelayStats, type DelayView, type ScheduleRequest } from '../delay/service.ts';
@@ -317,11 +318,19 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
     return b;
   };
 
-  /** A user topic schedules may target: 404 unknown, 403 internal. */
-  const targetTopic = (b: Broker, name: string): Topic => {
+  /** A user topic schedules may target: 404 unknown (unless created, as a produce would), 403 internal. */
+  const targetTopic = async (b: Broker, name: string, create: boolean): Promise<Topic> => {
     if (name.startsWith('__')) throw new HttpError(403, `topic ${name} is internal: delay messages cannot target it`);
-    const topic = b.topics.get(name);
-    if (topic === undefined) throw new HttpError(404, `topic ${name} does not exist`);
+    let topic = b.topics.get(name);
+    if (topic === undefined && create) {
+      try {
+        topic = await b.topicOrCreate(name, true);
+      } catch (err) {
+        if (err instanceof BrokerError) throw new HttpError(400, `topic: ${err.message}`);
+        throw err;
+      }
+    }
+    if (topic === undefined) throw new HttpError(404, `topic ${name} does not exist${create ? ' (automatic topic creation is off)' : ''}`);
     if (topic.internal) throw new HttpError(403, `topic ${name} is internal: delay messages cannot target it`);
     return topic;
   };
@@ -348,7 +357,7 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
       const b = broker();
       const now = b.nowMs();
       const input = parsePost(request.body, now);
-      const topic = targetTopic(b, input.topic);
+      const topic = await targetTopic(b, input.topic, true); // created like a produce would (autoCreateTopics)
       let partition = input.partition;
       if (partition === null) {
         if (input.key !== null) partition = (murmur2(input.key) & 0x7fffffff) % topic.partitions;
@@ -423,7 +432,7 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
       let after = tokenText === undefined || tokenText === '' ? null : decodePageToken(tokenText);
       if (after !== null && after.dueMs < fromMs) after = null; // a cursor before the window: the window's start
       const b = broker();
-      const topic = targetTopic(b, topicName);
+      const topic = await targetTopic(b, topicName, false);
       // One more than asked for tells whether there is a next page.
       const views = b.delays.list(topic.name, fromMs, toMs, after, limit + 1);
       const page = views.slice(0, limit);
