@@ -336,3 +336,14 @@ describe('config errors name the key, the source and what is allowed', () => {
     assert.match(err.message, /^3 configuration problems:\n/);
   });
 });
+
+describe('delayLevels', () => {
+  it('a table beyond 100 levels or with a zero duration is refused naming the key', () => {
+    const many = Array.from({ length: 101 }, () => '1s').join(' ');
+    for (const value of [many, '0s 1s']) {
+      const err = configError(() => load(['--delay-levels', value]));
+      assert.equal(err.issues[0]!.key, 'delayLevels');
+    }
+    assert.equal(load(['--delay-levels', '1s 2m']).config.delayLevels, '1s 2m');
+  });
+});

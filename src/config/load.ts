@@ -4,6 +4,7 @@
 import { extname } from 'node:path';
 import Value from 'typebox/value';
 import YAML from 'yaml';
+import { parseDelayLevels } from '../delay/levels.ts';
 import {
   ConfigSchema,
   configKeys,
@@ -106,6 +107,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   }
 
   checkDistinctPorts(config as Config, sources, issues);
+  checkDelayLevels(config as Config, sources, issues);
   if (issues.length > 0) throw new ConfigError(sortBySource(issues));
 
   if (!Value.Check(ConfigSchema, config)) {
@@ -315,6 +317,16 @@ function checkDistinctPorts(config: Config, sources: Record<ConfigKey, string>, 
         });
       }
     }
+  }
+}
+
+/** The level table's grammar is the schema's; what a pattern cannot say (count, sizes) is checked here. */
+function checkDelayLevels(config: Config, sources: Record<ConfigKey, string>, issues: ConfigIssue[]): void {
+  if (typeof config.delayLevels !== 'string') return;
+  try {
+    parseDelayLevels(config.delayLevels);
+  } catch (err) {
+    issues.push({ key: 'delayLevels', source: sources.delayLevels, allowed: describeAllowed('delayLevels'), message: `invalid delayLevels from ${sources.delayLevels}: ${(err as Error).message}` });
   }
 }
 
