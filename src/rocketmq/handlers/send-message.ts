@@ -7,7 +7,7 @@
 // master), or durable when the log flushes on every append (SYNC_FLUSH).
 // Delayed messages (DELAY level, TIMER_* properties, __STARTDELIVERTIME) go
 // to the delay service (src/delay) and reach their topic and queue when due,
-// with REAL_TOPIC / REAL_QID added and DELAY removed, as RocketMQ does.
+// with REAL_TOPIC / REAL_QID added, as RocketMQ does (DELAY stays, as in 5.3).
 // Not yet: transactional half messages are refused (NO_PERMISSION), as a Java
 // broker with rejectTransactionMessage does.
 
@@ -292,7 +292,8 @@ function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, me
 }
 
 function scheduleRequest(topic: Topic, queueId: number, message: RocketmqMessage, deliverAtMs: number): ScheduleRequest {
-  const properties = message.properties.filter(([k]) => k !== Prop.DELAY && k !== Prop.REAL_TOPIC && k !== Prop.REAL_QID);
+  // DELAY stays on the delivered message, as Apache RocketMQ 5.3 leaves it (a consumer that re-sends it delays it again).
+  const properties = message.properties.filter(([k]) => k !== Prop.REAL_TOPIC && k !== Prop.REAL_QID);
   properties.push([Prop.REAL_TOPIC, topic.name], [Prop.REAL_QID, String(queueId)]);
   const record = toRecord({ ...message, properties });
   return { topic: topic.name, partition: queueId, key: record.key, value: record.value, headers: record.headers ?? [], timestampMs: record.timestampMs, deliverAtMs, repeat: null };
