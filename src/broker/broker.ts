@@ -53,6 +53,8 @@ export interface BrokerConfig {
 
 /** Topic config that makes a Kafka topic a delay topic (src/delay/README.md). */
 export const DELAY_ENABLE_CONFIG = 'diglot.delay.enable';
+/** Segments of `__delay`: trimming frees whole segments. */
+const DELAY_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
 export const DEFAULT_DELAY_HORIZON_MS = 365 * 24 * 3600 * 1000;
 /** Directory of the delay index under the data directory (not a log: no `-<partition>` suffix). */
 export const DELAY_INDEX_DIR = 'delay-index';
@@ -121,13 +123,15 @@ export class Broker {
     for (const groupId of offsets.groupsWithOffsets()) this.groups.ensureGroup(groupId);
     this.delayLevelsMs = parseDelayLevels(config.delayLevels ?? DEFAULT_DELAY_LEVELS);
     const delayLog = logManager.getOrCreate(DELAY_TOPIC, 0);
-    delayLog.config = { ...delayLog.config, retentionMs: -1, retentionBytes: -1 }; // held until delivered
+    // Held until delivered, then trimmed by the delay service (segments small enough for that to free space).
+    delayLog.config = { ...delayLog.config, retentionMs: -1, retentionBytes: -1, segmentBytesMax: Math.min(delayLog.config.segmentBytesMax, DELAY_SEGMENT_BYTES_MAX) };
     this.delays = DelayService.open({
       log: delayLog,
       index: config.delayIndex === 'memory' ? new MemoryDelayIndex() : LmdbDelayIndex.open(join(logManager.dir, DELAY_INDEX_DIR)),
       targets: this.#delayTargets(),
       nowMs,
       horizonMs: config.delayHorizonMs ?? DEFAULT_DELAY_HORIZON_MS,
+      advanceLogStart: (offset) => logManager.advanceLogStart(delayLog, offset),
     });
   }
 

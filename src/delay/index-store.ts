@@ -70,6 +70,8 @@ export interface DelayIndex {
   firstDueMs(): number | null;
   /** Pending entries of `topic` due in [fromMs, toMs), after the cursor, in (dueMs, id) order. */
   listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DueEntry[];
+  /** The lowest id among up to `limit` due entries after the cursor (scanned in key order), and where the scan stopped. */
+  scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null };
   /** Drops everything (before a rebuild from the log). */
   clear(): void;
   close(): Promise<void>;
@@ -161,6 +163,19 @@ export class MemoryDelayIndex implements DelayIndex {
       out.push({ dueMs: e.dueMs, id: e.id });
     }
     return out;
+  }
+
+  scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null } {
+    let minId = Infinity;
+    let last: DueEntry | null = null;
+    let n = 0;
+    for (const e of this.#sortedDue()) {
+      if (after !== null && compareDue(e, after) <= 0) continue;
+      if (n++ >= limit) break;
+      if (e.id < minId) minId = e.id;
+      last = { dueMs: e.dueMs, id: e.id };
+    }
+    return { minId, last };
   }
 
   clear(): void {
@@ -377,6 +392,18 @@ export class LmdbDelayIndex implements DelayIndex {
       out.push({ dueMs: readU64(key, prefix), id: readU64(key, prefix + 8) });
     }
     return out;
+  }
+
+  scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null } {
+    let minId = Infinity;
+    let last: DueEntry | null = null;
+    const start = after === null ? undefined : dueKey(after.dueMs, after.id + 1, Buffer.allocUnsafe(16));
+    for (const key of this.#due.getKeys(start === undefined ? { limit } : { start, limit })) {
+      const id = readU64(key, 8);
+      if (id < minId) minId = id;
+      last = { dueMs: readU64(key, 0), id };
+    }
+    return { minId, last };
   }
 
   clear(): void {

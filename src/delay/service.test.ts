@@ -45,7 +45,15 @@ async function harness(kind: 'memory' | 'lmdb'): Promise<Harness> {
   const openIndex = (): DelayIndex => memoryIndex ?? LmdbDelayIndex.open(path.join(dir, 'index'));
   let lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => clock.now });
   const open = (): DelayService =>
-    DelayService.open({ log: lm.getOrCreate(DELAY_TOPIC, 0), index: openIndex(), targets: targetsOf(lm, crash, topics), nowMs: () => clock.now, horizonMs: 365 * 86_400_000, autoDispatch: false });
+    DelayService.open({
+      log: lm.getOrCreate(DELAY_TOPIC, 0, { segmentBytesMax: 4096 }),
+      index: openIndex(),
+      targets: targetsOf(lm, crash, topics),
+      nowMs: () => clock.now,
+      horizonMs: 365 * 86_400_000,
+      autoDispatch: false,
+      advanceLogStart: (offset) => lm.advanceLogStart(lm.getOrCreate(DELAY_TOPIC, 0), offset),
+    });
   const h: Harness = {
     dir,
     lm,
@@ -307,6 +315,38 @@ test('delay: more due than one round are handed over in rounds, in due order', a
     await h.close();
   }
 });
+
+for (const kind of ['memory', 'lmdb'] as const) {
+  test(`delay (${kind}): trim drops __delay below the lowest pending id; a rebuild after it keeps what is pending`, async () => {
+    const h = await harness(kind);
+    try {
+      const t0 = h.clock.now;
+      const requests: ScheduleRequest[] = [];
+      for (let i = 0; i < 200; i++) requests.push(request(h, { deliverAtMs: t0 + 100, value: Buffer.alloc(100, i) }));
+      h.service.schedule(requests);
+      const late = h.service.schedule([request(h, { deliverAtMs: t0 + 10_000, value: Buffer.from('late') })]).ids[0]!;
+      const loop = h.service.schedule([request(h, { deliverAtMs: t0 + 100, value: Buffer.from('loop'), repeat: { intervalMs: 1000, multiplier: 1, maxIntervalMs: null, times: 3, untilMs: null } })]).ids[0]!;
+      h.clock.now = t0 + 200;
+      assert.equal(h.service.runDue(), 201);
+      const log = h.lm.getOrCreate(DELAY_TOPIC, 0);
+      const segmentsBefore = log.segmentCount();
+      assert.equal(await h.service.trim(), late);
+      assert.equal(log.logStartOffset, late);
+      assert.ok(log.segmentCount() < segmentsBefore, 'whole segments below the start are deleted');
+      await h.service.cancel(late);
+      assert.equal(await h.service.trim(), loop); // the repeating one is still pending
+      await h.reopen({ dropIndex: true });
+      assert.equal(h.service.pendingCount, 1);
+      h.clock.now = t0 + 5000;
+      assert.equal(h.service.runDue() + h.service.runDue(), 2); // fires 2 and 3 of the loop, one per round
+      assert.equal(h.service.get(loop)?.state, 'delivered');
+      assert.equal(h.delivered().filter((r) => r.value?.toString() === 'loop').length, 3);
+      assert.equal(await h.service.trim(), h.lm.getOrCreate(DELAY_TOPIC, 0).logEndOffset);
+    } finally {
+      await h.close();
+    }
+  });
+}
 
 test('delay: nextFireMs', () => {
   const repeat = { intervalMs: 1000, multiplier: 3, maxIntervalMs: 5000, times: 4, untilMs: null };

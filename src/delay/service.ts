@@ -34,6 +34,10 @@ const IDLE_POLL_MS = 1000;
 const READ_BYTES = 256 * 1024;
 /** Work per timer callback before yielding to the event loop. */
 const TICK_BUDGET_MS = 50;
+/** How often `__delay` is trimmed below the lowest pending id. */
+const TRIM_INTERVAL_MS = 60_000;
+/** Due entries looked at per step of the trim scan (the scan yields between steps). */
+const TRIM_SCAN_STEP = 20_000;
 
 export type DelayErrorCode = 'INVALID_ARGUMENT' | 'BEYOND_HORIZON' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'NOT_FOUND' | 'CONFLICT';
 
@@ -82,6 +86,8 @@ export interface DelayServiceOptions {
   horizonMs: number;
   /** false: no timers; tests drive `runDue()` with their own clock. */
   autoDispatch?: boolean;
+  /** Moves the `__delay` log start (LogManager.advanceLogStart); without it the log is never trimmed. */
+  advanceLogStart?: (offset: number) => Promise<void>;
   onError?: (err: unknown, context: string) => void;
 }
 
@@ -117,6 +123,9 @@ export class DelayService {
   readonly #horizonMs: number;
   readonly #autoDispatch: boolean;
   readonly #onError: (err: unknown, context: string) => void;
+  readonly #advanceLogStart: ((offset: number) => Promise<void>) | null;
+  #trimTimer: NodeJS.Timeout | null = null;
+  #trimming: Promise<number> | null = null;
   #queue: QueuedChange[] = [];
   #applyScheduled = false;
   #timer: NodeJS.Timeout | null = null;
@@ -134,6 +143,13 @@ export class DelayService {
     this.#horizonMs = options.horizonMs;
     this.#autoDispatch = options.autoDispatch ?? true;
     this.#onError = options.onError ?? (() => {});
+    this.#advanceLogStart = options.advanceLogStart ?? null;
+    if (this.#autoDispatch && this.#advanceLogStart !== null) {
+      this.#trimTimer = setInterval(() => {
+        this.trim().catch((err: unknown) => this.#onError(err, 'delay log trim'));
+      }, TRIM_INTERVAL_MS);
+      this.#trimTimer.unref?.();
+    }
   }
 
   /**
@@ -564,8 +580,42 @@ export class DelayService {
     return out;
   }
 
+  /**
+   * Drops `__delay` records below the lowest pending id (whole segments go;
+   * their schedules were all delivered, cancelled or failed). Scans the due
+   * index in steps, yielding between them: entries added meanwhile have higher
+   * ids, and a repeating entry moves only later in time, so the scan still sees
+   * every pending id. Returns the new log start.
+   */
+  trim(): Promise<number> {
+    if (this.#trimming !== null) return this.#trimming;
+    this.#trimming = (async () => {
+      const endBefore = this.#log.logEndOffset;
+      let minId = Infinity;
+      let after: DueEntry | null = null;
+      for (let step = 0; step < Number.MAX_SAFE_INTEGER; step++) {
+        if (this.#closed) return this.#log.logStartOffset;
+        this.#applyQueued();
+        const scanned = this.#index.scanDueIds(after, TRIM_SCAN_STEP);
+        if (scanned.minId < minId) minId = scanned.minId;
+        if (scanned.last === null) break;
+        after = scanned.last;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Nothing pending: everything written before the scan began is done with.
+      const to = Math.min(minId, endBefore, this.#index.applied);
+      if (this.#index.inFlight() !== null || to <= this.#log.logStartOffset || this.#advanceLogStart === null || this.#closed) return this.#log.logStartOffset;
+      await this.#advanceLogStart(to);
+      return to;
+    })().finally(() => {
+      this.#trimming = null;
+    });
+    return this.#trimming;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#trimTimer !== null) clearInterval(this.#trimTimer);
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#applyQueued();
