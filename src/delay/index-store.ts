@@ -1,5 +1,6 @@
 // The derived index of scheduled messages: what is due when, and the state of
-// every schedule. It is a fold of the `__delay` log (README.md): every change
+// every schedule that changed since it was scheduled (fired, cancelled,
+// failed; an untouched one is read from its SCHEDULE record, see service.ts). It is a fold of the `__delay` log (README.md): every change
 // happens inside `transaction`, together with the new `applied` offset, so the
 // index is always the log folded up to `applied`. Two twins: LMDB (durable,
 // memory flat in the number of pending messages) and memory (unit tests).
@@ -65,6 +66,7 @@ export interface DelayIndex {
   // Reads (see every committed transaction):
   getState(id: number): DelayState | undefined;
   inFlight(): InFlightRound | null;
+  hasDue(entry: DueEntry): boolean;
   /** Up to `limit` entries due at or before `uptoMs`, in (dueMs, id) order. */
   due(uptoMs: number, limit: number): DueEntry[];
   firstDueMs(): number | null;
@@ -142,6 +144,10 @@ export class MemoryDelayIndex implements DelayIndex {
     return this.#due;
   }
 
+  hasDue(entry: DueEntry): boolean {
+    return this.#due.some((e) => e.id === entry.id && e.dueMs === entry.dueMs);
+  }
+
   due(uptoMs: number, limit: number): DueEntry[] {
     const out: DueEntry[] = [];
     for (const e of this.#sortedDue()) {
@@ -190,7 +196,7 @@ export class MemoryDelayIndex implements DelayIndex {
 }
 
 /** Bumped when the layout changes: an index of another version is rebuilt from the log. */
-const LAYOUT_VERSION = 5;
+const LAYOUT_VERSION = 6;
 
 const STATE_NAMES: readonly DelayStateName[] = ['pending', 'delivered', 'cancelled', 'failed'];
 /** state u8 | partition u32 | fires u32 | deliverAtMs f64 | nextFireMs f64 | timestampMs f64 | topic len u16 | rest len u32 | topic | rest JSON (repeat, reason) */
@@ -368,6 +374,10 @@ export class LmdbDelayIndex implements DelayIndex {
 
   inFlight(): InFlightRound | null {
     return (this.#meta.get('inFlight') as InFlightRound | undefined) ?? null;
+  }
+
+  hasDue(entry: DueEntry): boolean {
+    return this.#due.doesExist(dueKey(entry.dueMs, entry.id));
   }
 
   due(uptoMs: number, limit: number): DueEntry[] {

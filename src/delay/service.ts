@@ -229,7 +229,7 @@ export class DelayService {
   /** Cancels a pending schedule durably; NOT_FOUND or CONFLICT (already delivered, cancelled or failed). */
   async cancel(id: number): Promise<DelayState> {
     this.#applyQueued();
-    const state = this.#index.getState(id);
+    const state = this.#stateOf(id);
     if (state === undefined) throw new DelayError('NOT_FOUND', `no delay message ${id}`);
     if (state.state !== 'pending') throw new DelayError('CONFLICT', `delay message ${id} is ${state.state}`);
     const now = this.#nowMs();
@@ -238,15 +238,15 @@ export class DelayService {
     this.#applyQueued();
     this.#stats.cancelled++;
     await this.#log.durable(info.nextOffset);
-    return this.#index.getState(id)!;
+    return this.#stateOf(id)!;
   }
 
   get(id: number): DelayView | undefined {
     if (!Number.isSafeInteger(id) || id < 0) return undefined;
     this.#applyQueued();
-    const state = this.#index.getState(id);
-    if (state === undefined) return undefined;
     const record = this.#readSchedules([id]).get(id);
+    const state = this.#stateOf(id, record);
+    if (state === undefined) return undefined;
     return { ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] };
   }
 
@@ -257,9 +257,9 @@ export class DelayService {
     const records = this.#readSchedules(entries.map((e) => e.id));
     const out: DelayView[] = [];
     for (const e of entries) {
-      const state = this.#index.getState(e.id);
-      if (state === undefined) continue;
       const record = records.get(e.id);
+      const state = this.#stateOf(e.id, record);
+      if (state === undefined) continue;
       out.push({ ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] });
     }
     return out;
@@ -290,10 +290,14 @@ export class DelayService {
     this.#applyQueued();
     const due = this.#index.due(now, DISPATCH_BATCH_MAX);
     if (due.length === 0) return 0;
-    const states = new Map<number, DelayState>();
-    for (const e of due) states.set(e.id, this.#index.getState(e.id)!);
-    this.#roundStates = states;
     const records = this.#readSchedules(due.map((e) => e.id));
+    const states = new Map<number, DelayState>();
+    for (const e of due) {
+      const state = this.#index.getState(e.id) ?? (records.has(e.id) ? derivedState(e.id, records.get(e.id)!, true) : undefined);
+      assert(state !== undefined, `due entry ${e.id} has neither a state nor its record`);
+      states.set(e.id, state);
+    }
+    this.#roundStates = states;
     const fires: Array<[number, number]> = [];
     const failed: Array<[number, string]> = [];
     const byTarget = new Map<string, { topic: string; partition: number; fires: Array<[number, number]> }>();
@@ -418,23 +422,13 @@ export class DelayService {
     const index = this.#index;
     switch (record.kind) {
       case 'schedule': {
-        index.putState({
-          id: offset,
-          topic: record.topic,
-          partition: record.partition,
-          state: 'pending',
-          deliverAtMs: record.deliverAtMs,
-          nextFireMs: record.deliverAtMs,
-          fires: 0,
-          repeat: record.repeat,
-          timestampMs: record.timestampMs,
-        });
+        // No state is stored until it changes: until then the SCHEDULE record and its due entry are the state.
         index.addDue(record.topic, { dueMs: record.deliverAtMs, id: offset });
         index.setPendingCount(index.pendingCount + 1);
         return;
       }
       case 'cancel': {
-        const state = index.getState(record.id);
+        const state = this.#stateOf(record.id);
         if (state === undefined || state.state !== 'pending') return;
         index.removeDue(state.topic, { dueMs: state.nextFireMs, id: state.id });
         index.putState({ ...state, state: 'cancelled' });
@@ -457,7 +451,7 @@ export class DelayService {
     const failed = new Map(record.failed);
     for (const [id, fire] of round.fires) {
       // The round just read these states; nothing changed them since (a round is synchronous).
-      const state = this.#roundStates?.get(id) ?? index.getState(id);
+      const state = this.#roundStates?.get(id) ?? this.#stateOf(id);
       if (state === undefined || state.state !== 'pending' || fire !== state.fires + 1) continue;
       index.removeDue(state.topic, { dueMs: state.nextFireMs, id });
       const reason = failed.get(id);
@@ -471,7 +465,8 @@ export class DelayService {
         index.putState({ ...state, fires: fire, nextFireMs: next });
         index.addDue(state.topic, { dueMs: next, id });
       } else {
-        index.putState({ ...state, fires: fire, state: 'delivered' });
+        // A one-shot schedule delivered is derived (no state, no due entry): nothing to store.
+        if (state.repeat !== null) index.putState({ ...state, fires: fire, state: 'delivered' });
         index.setPendingCount(index.pendingCount - 1);
       }
     }
@@ -533,8 +528,8 @@ export class DelayService {
     const failed: Array<[number, string]> = [];
     const byTarget = new Map<string, Array<[number, number]>>();
     for (const [id, fire] of missing) {
-      const state = this.#index.getState(id);
       const record = records.get(id);
+      const state = this.#stateOf(id, record);
       if (state === undefined || record === undefined) continue;
       const partitions = this.#targets.partitionCount(state.topic);
       if (partitions === undefined || state.partition >= partitions) {
@@ -547,13 +542,27 @@ export class DelayService {
       list.push([id, fire]);
     }
     for (const list of byTarget.values()) {
-      const first = this.#index.getState(list[0]![0])!;
+      const first = records.get(list[0]![0])!;
       this.#deliver(first.topic, first.partition, list, records);
     }
     this.#targets.commit();
     this.#appendControl({ kind: 'done', round: round.round, failed }, this.#nowMs());
     this.#log.commitStaged();
     this.#applyQueued();
+  }
+
+  /**
+   * The state of `id`: stored once it changed (fired, cancelled, failed), else
+   * derived from its SCHEDULE record — pending while its first due entry is in
+   * the index, delivered once it is not. Undefined for an unknown id (or one
+   * trimmed from `__delay` that never changed state).
+   */
+  #stateOf(id: number, record?: ScheduleRecord): DelayState | undefined {
+    const stored = this.#index.getState(id);
+    if (stored !== undefined) return stored;
+    const r = record ?? this.#readSchedules([id]).get(id);
+    if (r === undefined) return undefined;
+    return derivedState(id, r, this.#index.hasDue({ dueMs: r.deliverAtMs, id }));
   }
 
   /** Reads the SCHEDULE records of `ids` from `__delay`: one batch read per id, only its record decoded. */
@@ -622,6 +631,20 @@ export class DelayService {
     this.#closed = true;
     await this.#index.close();
   }
+}
+
+function derivedState(id: number, r: ScheduleRecord, pending: boolean): DelayState {
+  return {
+    id,
+    topic: r.topic,
+    partition: r.partition,
+    state: pending ? 'pending' : 'delivered',
+    deliverAtMs: r.deliverAtMs,
+    nextFireMs: r.deliverAtMs,
+    fires: pending ? 0 : 1,
+    repeat: r.repeat,
+    timestampMs: r.timestampMs,
+  };
 }
 
 /** When a schedule fires after its `fire`-th delivery, or null when that was the last. */
