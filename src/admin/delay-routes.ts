@@ -388,13 +388,13 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
         deliverAtMs: input.deliverAtMs,
         repeat: input.repeat,
       };
-      let scheduled: { ids: number[]; durable: Promise<void> };
+      let scheduled: { ids: number[]; durable: () => Promise<void> };
       try {
         scheduled = b.delays.schedule([req]);
       } catch (err) {
         throw httpError(err, input.timeField);
       }
-      await scheduled.durable;
+      await scheduled.durable();
       const id = scheduled.ids[0]!;
       // The schedule as accepted (it may have fired by now: GET tells).
       const state: DelayState = { id, topic: req.topic, partition, state: 'pending', deliverAtMs: req.deliverAtMs, nextFireMs: req.deliverAtMs, fires: 0, repeat: req.repeat, timestampMs: now };

@@ -281,14 +281,13 @@ export class Broker {
       throw err;
     }
     try {
-      const scheduled = this.delays.schedule(requests);
+      this.delays.schedule(requests); // acks=all flushes through `held`; acks=1 answers once written out, like any append
       let nextOffset = log.logEndOffset;
       if (immediate.length > 0) {
         const logAppendTime = this.topicConfig(topic, 'message.timestamp.type') === 'LogAppendTime';
         nextOffset = log.append(buildRecordBatch(immediate), logAppendTime ? { logAppendTimeMs: now, leaderEpoch: 0 } : { leaderEpoch: 0 }).nextOffset;
         this.#notify(log);
       }
-      void scheduled.durable; // acks=all flushes through `held`; acks=1 answers once written out, like any append
       return { errorCode: 'NONE', errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, log, nextOffset, held: () => this.delays.flush() };
     } catch (err) {
       if (err instanceof StorageError) return failure(fromStorageCode(err.code), err.message);

@@ -191,10 +191,10 @@ export class DelayService {
   }
 
   /**
-   * Stores the requests as one batch in `__delay` and returns their ids at once;
-   * `durable` resolves when the log's flush policy has them on disk.
+   * Stores the requests in `__delay` and returns their ids at once; `durable()`
+   * resolves when the log's flush policy has them on disk.
    */
-  schedule(requests: readonly ScheduleRequest[]): { ids: number[]; durable: Promise<void> } {
+  schedule(requests: readonly ScheduleRequest[]): { ids: number[]; durable: () => Promise<void> } {
     assert(!this.#closed, 'delay service is closed');
     assert(requests.length > 0, 'schedule needs at least one request');
     const now = this.#nowMs();
@@ -216,9 +216,8 @@ export class DelayService {
     }
     this.#stats.scheduled += requests.length;
     if (earliest < this.#timerAtMs) this.#armTimer(now, earliest);
-    const durable = this.#log.durable(info.nextOffset);
-    durable.catch(() => {}); // callers that do not wait for durability must not leave it unhandled
-    return { ids, durable };
+    // Made only when asked: most sends answer once written out and must not leave a waiter per message.
+    return { ids, durable: () => this.#log.durable(info.nextOffset) };
   }
 
   /** Flushes `__delay` now (Kafka acks=all on a delay topic). */

@@ -57,7 +57,7 @@ export const consumerSendMsgBack: RocketmqHandler = {
         const scheduled = state.broker.delays.schedule([
           { topic: targetName, partition: queueId, key: record.key, value: record.value, headers: record.headers ?? [], timestampMs: record.timestampMs, deliverAtMs: state.nowMs() + delayOfLevel(state.broker.delayLevelsMs, level), repeat: null },
         ]);
-        if (state.broker.logManager.config.flushMode === 'always') await scheduled.durable;
+        if (state.broker.logManager.config.flushMode === 'always') await scheduled.durable();
       } catch (err) {
         if (err instanceof DelayError) return { code: ResponseCode.SYSTEM_ERROR, remark: err.message };
         throw err;

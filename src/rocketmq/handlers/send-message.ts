@@ -267,7 +267,7 @@ function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, me
     throw err;
   }
   if (requests === null) return null;
-  let scheduled: { ids: number[]; durable: Promise<void> };
+  let scheduled: { ids: number[]; durable: () => Promise<void> };
   try {
     scheduled = state.broker.delays.schedule(requests);
   } catch (err) {
@@ -287,7 +287,7 @@ function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, me
       TRACE_ON: 'true',
     },
   };
-  if (state.broker.logManager.config.flushMode === 'always') return scheduled.durable.then(() => reply);
+  if (state.broker.logManager.config.flushMode === 'always') return scheduled.durable().then(() => reply);
   return reply;
 }
 
