@@ -27,7 +27,7 @@ export const DISPATCH_BATCH_MAX = 1024;
 /** Bytes of records per batch appended to a target. */
 const DELIVERY_BATCH_BYTES_MAX = 256 * 1024;
 /** Queued index changes before they are applied at once rather than at the end of the turn. */
-const APPLY_QUEUE_MAX = 8192;
+const APPLY_QUEUE_MAX = 1024;
 /** The dispatcher looks at the index at least this often even with nothing due (clock jumps). */
 const IDLE_POLL_MS = 1000;
 /** Bytes read from `__delay` per step (replay, and reading due messages). */
