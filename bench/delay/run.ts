@@ -60,6 +60,7 @@ const USAGE = `usage: node bench/delay/run.ts [options]     (npm run bench:delay
   --body-bytes B         message body bytes (default 128)
   --threads N            sending threads of the driver (default 8)
   --inflight N           unacknowledged asynchronous sends at most; 0 = synchronous sends (default 512)
+  --producers N          producer instances (connections) the send threads are spread over (default 1)
   --warmup N             uncounted warm-up messages per driver run (default 20000)
   --queues N             read/write queues of each topic (default 8)
   --driver-heap-mb MB    driver JVM -Xms/-Xmx (default 1024)
@@ -92,6 +93,7 @@ function parseParams() {
         'body-bytes': { type: 'string' },
         threads: { type: 'string' },
         inflight: { type: 'string' },
+        producers: { type: 'string' },
         warmup: { type: 'string' },
         queues: { type: 'string' },
         'driver-heap-mb': { type: 'string' },
@@ -157,6 +159,7 @@ function parseParams() {
     bodyBytes: num('body-bytes', values['body-bytes'], 128),
     threads: num('threads', values.threads, 8),
     inflight: num('inflight', values.inflight, 512, 0),
+    producers: num('producers', values.producers, 1),
     warmup: num('warmup', values.warmup, 20_000, 0),
     queues: num('queues', values.queues, 8),
     driverHeapMb: num('driver-heap-mb', values['driver-heap-mb'], 1024),
@@ -635,6 +638,7 @@ async function firePhase(
     'body-bytes': P.bodyBytes,
     threads: P.threads,
     inflight: P.inflight,
+    producers: P.producers,
     warmup: P.warmup,
     ...(plain ? {} : { 'lead-ms': leadMs, 'window-ms': windowMs, 'wait-ms': waitMs, 'stall-ms': 30_000 }),
   };
@@ -739,6 +743,7 @@ async function rssPhase(target: RunningTarget, topic: string, dir: string, displ
       'body-bytes': P.bodyBytes,
       threads: P.threads,
       inflight: P.inflight,
+      producers: P.producers,
       warmup: 0,
       'window-start-ms': windowStart,
       'window-ms': P.rssAheadMs,
@@ -890,6 +895,12 @@ function rssGrowth(r: TargetResult, anon = false): number | undefined {
   return first !== undefined && last !== undefined ? last - first : undefined;
 }
 
+/** CPU seconds over the messages of a driver run (measured + warm-up), in µs per message. */
+function perMessage(cpuSeconds: number | undefined, d: DriverResult | undefined): number | undefined {
+  const n = (d?.scheduled ?? 0) + (d?.warmupScheduled ?? 0);
+  return cpuSeconds === undefined || !n ? undefined : (cpuSeconds * 1e6) / n;
+}
+
 function rows(): Row[] {
   const out: Row[] = [];
   const ms = (x: number) => fmtInt(x);
@@ -904,7 +915,8 @@ function rows(): Row[] {
       const u = (r: TargetResult) => (d(r) ? r.plain?.usage : undefined);
       out.push({ section, metric: 'send rate msg/s', get: (r) => d(r)?.scheduleRate, format: fmtInt, note: "the rate phase's messages without TIMER_DELIVER_MS" });
       out.push({ section, metric: 'broker CPU s', get: (r) => u(r)?.brokerCpuSeconds, format: s1, lower: true, note: 'whole driver run, warm-up included' });
-      out.push({ section, metric: 'client CPU s', get: (r) => u(r)?.clientCpuSeconds, format: s1, noRatio: true, note: 'driver JVM + this script' });
+      out.push({ section, metric: 'broker CPU µs/message', get: (r) => perMessage(u(r)?.brokerCpuSeconds, d(r)), format: s1, lower: true, note: 'over measured + warm-up messages' });
+      out.push({ section, metric: 'client CPU s', get: (r) => u(r)?.clientCpuSeconds, format: s1, noRatio: true, note: 'driver JVM (with its start) + this script' });
       out.push({ section, metric: 'other processes CPU s', get: (r) => u(r)?.otherCpuSeconds, format: s1, noRatio: true, note: 'noise; ideally ~0' });
       continue;
     }
@@ -929,8 +941,9 @@ function rows(): Row[] {
     out.push({ section, metric: 'received / scheduled', get: (r) => { const x = d(r); return x?.received !== undefined && x.scheduled ? x.received / x.scheduled : undefined; }, format: (x) => pct(x * 100), noRatio: true });
     out.push({ section, metric: 'duplicates', get: (r) => d(r)?.duplicates, format: fmtInt, noRatio: true });
     out.push({ section, metric: 'broker CPU s', get: (r) => u(r)?.brokerCpuSeconds, format: s1, lower: true, note: 'whole driver run, warm-up included' });
+    out.push({ section, metric: 'broker CPU µs/message', get: (r) => perMessage(u(r)?.brokerCpuSeconds, d(r)), format: s1, lower: true, note: 'schedule + fire + consume, measured + warm-up' });
     out.push({ section, metric: 'broker peak RSS MiB', get: (r) => u(r)?.peakRssMiB, format: mib, lower: true });
-    out.push({ section, metric: 'client CPU s', get: (r) => u(r)?.clientCpuSeconds, format: s1, noRatio: true, note: 'driver JVM + this script' });
+    out.push({ section, metric: 'client CPU s', get: (r) => u(r)?.clientCpuSeconds, format: s1, noRatio: true, note: 'driver JVM (with its start) + this script' });
     out.push({ section, metric: 'other processes CPU s', get: (r) => u(r)?.otherCpuSeconds, format: s1, noRatio: true, note: 'noise; ideally ~0' });
   }
   if (P.phases.includes('rss')) {
@@ -1047,7 +1060,7 @@ function machineInfo(workDir: string, driverBuild: { cached: boolean; ms: number
     load: `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the start (${cpus.length} cores)`,
     workload:
       `topics with ${P.queues} queues, ${P.bodyBytes}-byte bodies, TIMER_DELIVER_MS on every message; driver: ${P.threads} send threads, ` +
-      `${P.inflight ? `asynchronous sends, at most ${P.inflight} unacknowledged` : 'synchronous sends'}, ${fmtInt(P.warmup)} uncounted warm-up messages per run, ` +
+      `${P.inflight ? `asynchronous sends, at most ${P.inflight} unacknowledged` : 'synchronous sends'}, ${P.producers} producer${P.producers > 1 ? 's' : ''}, ${fmtInt(P.warmup)} uncounted warm-up messages per run, ` +
       `push consumer (new group, from the first offset, 32-message batches)`,
     phases: `${P.phases.join(', ')} (lateness, plain, rate on one broker start; rss on a second one with an empty store)`,
     rocketmq:

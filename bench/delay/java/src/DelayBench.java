@@ -213,7 +213,7 @@ public final class DelayBench {
 
   // ------------------------------------------------------------------ producer
 
-  void schedule(DefaultMQProducer producer) throws Exception {
+  void schedule(DefaultMQProducer[] producers) throws Exception {
     byte[] body = new byte[bodyBytes];
     for (int i = 0; i < body.length; i++) body[i] = (byte) ('a' + i % 26);
     Semaphore permits = inflight > 0 ? new Semaphore(inflight) : null;
@@ -234,7 +234,8 @@ public final class DelayBench {
       }
       if (permits != null) permits.release();
     };
-    Runnable worker = () -> {
+    java.util.function.IntFunction<Runnable> workerOf = (t) -> () -> {
+      DefaultMQProducer producer = producers[t % producers.length];
       for (;;) {
         Integer again = retry.poll();
         int i;
@@ -299,7 +300,7 @@ public final class DelayBench {
     };
     Thread[] pool = new Thread[threads];
     for (int t = 0; t < threads; t++) {
-      pool[t] = new Thread(worker, "delay-bench-send-" + t);
+      pool[t] = new Thread(workerOf.apply(t), "delay-bench-send-" + t);
       pool[t].setDaemon(true);
     }
     for (Thread t : pool) t.start();
@@ -319,7 +320,7 @@ public final class DelayBench {
    * and (with a consumer) received back as foreign messages before the measured sends start. Warms the JIT of
    * this JVM and the broker's timer path; none of it is counted.
    */
-  void warmup(DefaultMQProducer producer, int count, boolean consuming) throws Exception {
+  void warmup(DefaultMQProducer[] producers, int count, boolean consuming) throws Exception {
     byte[] body = new byte[bodyBytes];
     Semaphore permits = new Semaphore(Math.max(1, inflight));
     AtomicInteger ok = new AtomicInteger();
@@ -334,7 +335,7 @@ public final class DelayBench {
       if (timer) msg.setDeliverTimeMs(due);
       permits.acquire();
       try {
-        producer.send(msg, new SendCallback() {
+        producers[i % producers.length].send(msg, new SendCallback() {
           @Override
           public void onSuccess(SendResult r) {
             if (r.getSendStatus() == SendStatus.SEND_OK) ok.incrementAndGet();
@@ -393,15 +394,21 @@ public final class DelayBench {
       consumer = startConsumer();
       readyMs = System.currentTimeMillis() - t0;
     }
-    DefaultMQProducer producer = new DefaultMQProducer("delay_bench_p_" + tag);
-    producer.setNamesrvAddr(namesrv);
-    producer.setInstanceName("delay-bench-p-" + tag);
-    producer.setRetryTimesWhenSendFailed(2);
-    producer.start();
-    // Route lookup before the clock starts: the first send would otherwise pay for it.
-    producer.fetchPublishMessageQueues(topic);
+    // --producers K: K producer instances (K client instances, K connections to the broker); thread t sends with
+    // producer t % K.
+    DefaultMQProducer[] producers = new DefaultMQProducer[Integer.parseInt(opt.getOrDefault("producers", "1"))];
+    for (int k = 0; k < producers.length; k++) {
+      DefaultMQProducer producer = new DefaultMQProducer("delay_bench_p_" + tag);
+      producer.setNamesrvAddr(namesrv);
+      producer.setInstanceName("delay-bench-p-" + tag + "-" + k);
+      producer.setRetryTimesWhenSendFailed(2);
+      producer.start();
+      // Route lookup before the clock starts: the first send would otherwise pay for it.
+      producer.fetchPublishMessageQueues(topic);
+      producers[k] = producer;
+    }
     int warm = Integer.parseInt(opt.getOrDefault("warmup", "0"));
-    if (warm > 0) warmup(producer, warm, consumer != null);
+    if (warm > 0) warmup(producers, warm, consumer != null);
 
     firstSendMs = System.currentTimeMillis();
     String ws = opt.get("window-start-ms");
@@ -409,7 +416,7 @@ public final class DelayBench {
     bucketBase = windowStart;
     long windowEnd = windowStart + Math.max(windowMs, 0);
     progress("scheduling " + n + " messages due in [" + windowStart + ", " + windowEnd + ") (lead " + (windowStart - firstSendMs) + " ms)");
-    schedule(producer);
+    schedule(producers);
     long scheduleMs = Math.max(1, lastAckMs.get() - firstSendMs);
     progress("scheduled " + acked.get() + " in " + scheduleMs + " ms (" + Math.round(acked.get() * 1000.0 / scheduleMs) + "/s), failed " + sendFailed.get());
 
@@ -449,7 +456,7 @@ public final class DelayBench {
       Thread.sleep(Long.parseLong(opt.getOrDefault("grace-ms", "1000")));
       consumer.shutdown();
     }
-    producer.shutdown();
+    for (DefaultMQProducer producer : producers) producer.shutdown();
 
     StringBuilder j = new StringBuilder(1024);
     j.append('{');
@@ -458,6 +465,7 @@ public final class DelayBench {
     kv(j, "bodyBytes", bodyBytes);
     kv(j, "timer", timer ? 1 : 0);
     kv(j, "threads", threads);
+    kv(j, "producers", producers.length);
     kv(j, "inflight", inflight);
     kv(j, "windowStartMs", windowStart);
     kv(j, "windowMs", windowMs);
