@@ -24,6 +24,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { run, sleep, tail, terminate } from '../../reference/lib/process.ts';
+import { sendAll, type SenderOptions, type SenderResult } from './node-sender.ts';
 import {
   DEFAULT_CLUSTER,
   ensureRocketmqJars,
@@ -61,6 +62,9 @@ const USAGE = `usage: node bench/delay/run.ts [options]     (npm run bench:delay
   --threads N            sending threads of the driver (default 8)
   --inflight N           unacknowledged asynchronous sends at most; 0 = synchronous sends (default 512)
   --producers N          producer instances (connections) the send threads are spread over (default 1)
+  --sender S             java: the Java driver sends (rocketmq-client 5.3.3 producer, default); node: raw
+                         SEND_MESSAGE_V2 requests from this process (bench/delay/node-sender.ts, a few µs of CPU per
+                         message instead of ~20), the Java driver only receives
   --warmup N             uncounted warm-up messages per driver run (default 20000)
   --queues N             read/write queues of each topic (default 8)
   --driver-heap-mb MB    driver JVM -Xms/-Xmx (default 1024)
@@ -94,6 +98,7 @@ function parseParams() {
         threads: { type: 'string' },
         inflight: { type: 'string' },
         producers: { type: 'string' },
+        sender: { type: 'string' },
         warmup: { type: 'string' },
         queues: { type: 'string' },
         'driver-heap-mb': { type: 'string' },
@@ -148,6 +153,11 @@ function parseParams() {
     }
   }
   const precision = values['rmq-timer-precision-ms'];
+  const sender = values.sender ?? 'java';
+  if (sender !== 'java' && sender !== 'node') {
+    console.error(`--sender ${JSON.stringify(sender)}: expected java or node`);
+    process.exit(2);
+  }
   return {
     messages,
     lateMessages: num('late-messages', values['late-messages'], 100_000),
@@ -160,6 +170,7 @@ function parseParams() {
     threads: num('threads', values.threads, 8),
     inflight: num('inflight', values.inflight, 512, 0),
     producers: num('producers', values.producers, 1),
+    sender: sender as 'java' | 'node',
     warmup: num('warmup', values.warmup, 20_000, 0),
     queues: num('queues', values.queues, 8),
     driverHeapMb: num('driver-heap-mb', values['driver-heap-mb'], 1024),
@@ -331,6 +342,8 @@ async function ensureDriver(): Promise<{ cached: boolean; ms: number }> {
 /** The driver's JSON line (see DelayBench.java). */
 interface DriverResult {
   error?: string;
+  /** 'node' when bench/delay/node-sender.ts sent (the Java driver only received). */
+  sender?: string;
   messages?: number;
   scheduled?: number;
   sendFailed?: number;
@@ -373,7 +386,13 @@ interface DriverRun {
 
 const abort = new AbortController();
 
-async function runDriver(args: Record<string, string | number>, logFile: string, timeoutMs: number, display: (s: string) => string): Promise<DriverRun> {
+async function runDriver(
+  args: Record<string, string | number>,
+  logFile: string,
+  timeoutMs: number,
+  display: (s: string) => string,
+  onStdoutLine?: (line: string) => void,
+): Promise<DriverRun> {
   const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
   const jvm = [
     `-Xms${P.driverHeapMb}m`,
@@ -386,7 +405,7 @@ async function runDriver(args: Record<string, string | number>, logFile: string,
     DRIVER_CP,
     'DelayBench',
   ];
-  const r = await run(javaBin(), [...jvm, ...argv], { cwd: JAVA_DIR, timeoutMs, signal: abort.signal });
+  const r = await run(javaBin(), [...jvm, ...argv], { cwd: JAVA_DIR, timeoutMs, signal: abort.signal, onStdoutLine });
   fs.writeFileSync(logFile, r.stderr);
   if (r.error) throw new Error(`could not run ${javaBin()}: ${r.error.message}`);
   const line = r.stdout.trim().split('\n').findLast((l) => l.startsWith('{'));
@@ -616,6 +635,110 @@ let activeStop: (() => Promise<void>) | undefined;
 
 type FireName = 'plain' | 'lateness' | 'rate';
 
+/** Options of node-sender.ts shared by every phase. */
+function senderBase(target: RunningTarget, topic: string): Pick<SenderOptions, 'port' | 'topic' | 'queues' | 'bodyBytes' | 'inflight' | 'connections' | 'seed' | 'log'> {
+  return {
+    port: target.brokerPort,
+    topic,
+    queues: P.queues,
+    bodyBytes: P.bodyBytes,
+    inflight: P.inflight || 1,
+    connections: P.producers,
+    seed: 1,
+    log: (line) => progress(`${target.name}: node sender: ${line}`),
+  };
+}
+
+function senderCommand(o: Partial<SenderOptions>): string[] {
+  return [
+    'node-sender', `(in bench/delay/run.ts: SEND_MESSAGE_V2, JSON headers, to $BROKER)`, `--topic ${o.topic}`, `--messages ${o.messages}`,
+    `--timer ${o.timer}`, `--body-bytes ${o.bodyBytes}`, `--inflight ${o.inflight}`, `--connections ${o.connections}`, `--warmup ${o.warmup}`,
+    `--window-ms ${o.windowMs}`,
+  ];
+}
+
+/**
+ * --sender node: the Java driver only receives (--send false, started first, says READY once it holds every queue);
+ * node-sender.ts sends the warm-up, waits until the broker delivered it, then sends the measured messages. The window
+ * is fixed before the driver starts: 20 s for its start and the warm-up, then the lead. Returns the two halves merged
+ * into one driver result.
+ */
+async function nodeLoad(
+  which: FireName,
+  target: RunningTarget,
+  topic: string,
+  messages: number,
+  windowMs: number,
+  leadMs: number,
+  waitMs: number,
+  logFile: string,
+  timeoutMs: number,
+  display: (s: string) => string,
+): Promise<DriverRun> {
+  const base = senderBase(target, topic);
+  const waitDelivered = async (count: number) => {
+    // The warm-up is due 1.5 s after it was sent: wait until the broker put it into the topic (at most 30 s).
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await topicMessages(target, topic)) >= count) return;
+      } catch {
+        // retry
+      }
+      await sleep(100);
+    }
+  };
+  if (which === 'plain') {
+    const o: SenderOptions = { ...base, messages, timer: false, seqBase: 0, windowStartMs: Number.MAX_SAFE_INTEGER, windowMs: 0, runTag: `plain-${process.pid}`, warmup: P.warmup, timeoutMs };
+    const t0 = performance.now();
+    const result = await sendAll(o);
+    return { result: { ...result, windowStartMs: undefined, leadMs: undefined }, command: senderCommand(o).map(display), stderrFile: logFile, code: 0, timedOut: false, ms: performance.now() - t0 };
+  }
+  const windowStartMs = Date.now() + 20_000 + leadMs;
+  const args = {
+    namesrv: target.namesrvAddr,
+    topic,
+    group: `${topic}_c`,
+    send: 'false',
+    run: topic,
+    messages,
+    'window-start-ms': windowStartMs,
+    'window-ms': windowMs,
+    'wait-ms': waitMs,
+    'stall-ms': 30_000,
+  };
+  let ready: () => void = () => {};
+  const readyP = new Promise<void>((resolve) => (ready = resolve));
+  const driverP = runDriver(args, logFile, timeoutMs, (s) => display(s).replace(String(windowStartMs), '<start>'), (line) => {
+    if (line.trim() === 'READY') ready();
+  });
+  const o: SenderOptions = {
+    ...base,
+    messages,
+    timer: true,
+    seqBase: 0,
+    windowStartMs,
+    windowMs,
+    runTag: topic,
+    warmup: P.warmup,
+    timeoutMs,
+  };
+  const first = await Promise.race([readyP.then(() => 'ready' as const), driverP.then(() => 'exited' as const)]);
+  if (first === 'exited') return driverP;
+  let sent: SenderResult | undefined;
+  let sendError: string | undefined;
+  try {
+    sent = await sendAll({ ...o, afterWarmup: () => waitDelivered(P.warmup) });
+  } catch (e) {
+    sendError = (e as Error).message;
+  }
+  const d = await driverP;
+  const merged: DriverResult = { ...d.result, ...(sent ?? {}) };
+  if (sent && merged.received !== undefined) merged.missing = sent.scheduled - merged.received;
+  if (sendError) merged.error ??= `node sender: ${sendError}`;
+  return { ...d, result: merged, command: [...senderCommand(o).map(display), '+', ...d.command] };
+}
+
 async function firePhase(
   which: FireName,
   target: RunningTarget,
@@ -664,7 +787,10 @@ async function firePhase(
   })();
   try {
     const timeoutMs = 120_000 + leadMs + windowMs + waitMs;
-    const { value, usage } = await measured(target.pids, () => runDriver(args, path.join(dir, `driver-${which}.log`), timeoutMs, display));
+    const logFile = path.join(dir, `driver-${which}.log`);
+    const { value, usage } = await measured(target.pids, () =>
+      P.sender === 'java' ? runDriver(args, logFile, timeoutMs, display) : nodeLoad(which, target, topic, messages, windowMs, leadMs, waitMs, logFile, timeoutMs, display),
+    );
     phase.driver = value;
     phase.usage = usage;
   } finally {
@@ -749,7 +875,22 @@ async function rssPhase(target: RunningTarget, topic: string, dir: string, displ
       'window-ms': P.rssAheadMs,
     };
     progress(`${target.name}: rss: scheduling ${count.toLocaleString('en-US')} more (due in 1-2 h) to reach ${stepTo.toLocaleString('en-US')} pending`);
-    const driver = await runDriver(args, path.join(dir, `driver-rss-${stepTo}.log`), 120_000 + count * 2, (s) => display(s).replace(String(windowStart), '<now+1h>'));
+    const logFile = path.join(dir, `driver-rss-${stepTo}.log`);
+    const shown = (s: string) => display(s).replace(String(windowStart), '<now+1h>');
+    let driver: DriverRun;
+    if (P.sender === 'java') {
+      driver = await runDriver(args, logFile, 120_000 + count * 2, shown);
+    } else {
+      const o: SenderOptions = { ...senderBase(target, topic), messages: count, timer: true, seqBase: pending, windowStartMs: windowStart, windowMs: P.rssAheadMs, runTag: topic, warmup: 0, timeoutMs: 120_000 + count * 2 };
+      const t0 = performance.now();
+      let result: DriverResult;
+      try {
+        result = await sendAll(o);
+      } catch (e) {
+        result = { error: `node sender: ${(e as Error).message}` };
+      }
+      driver = { result, command: senderCommand(o).map(shown), stderrFile: logFile, code: 0, timedOut: false, ms: performance.now() - t0 };
+    }
     const step: RssStep = { pending: pending + (driver.result.scheduled ?? 0), driver, scheduleRate: driver.result.scheduleRate };
     phase.steps.push(step);
     if (driver.result.error) {
@@ -1059,9 +1200,11 @@ function machineInfo(workDir: string, driverBuild: { cached: boolean; ms: number
       (snapshot ? `${snapshot} (git archive of --diglot-rev ${P.diglotRev}, not the working tree)` : `${git || '?'}${dirty ? ' (src/bin modified in the working tree)' : ''}`),
     load: `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the start (${cpus.length} cores)`,
     workload:
-      `topics with ${P.queues} queues, ${P.bodyBytes}-byte bodies, TIMER_DELIVER_MS on every message; driver: ${P.threads} send threads, ` +
-      `${P.inflight ? `asynchronous sends, at most ${P.inflight} unacknowledged` : 'synchronous sends'}, ${P.producers} producer${P.producers > 1 ? 's' : ''}, ${fmtInt(P.warmup)} uncounted warm-up messages per run, ` +
-      `push consumer (new group, from the first offset, 32-message batches)`,
+      `topics with ${P.queues} queues, ${P.bodyBytes}-byte bodies, TIMER_DELIVER_MS on every message; ` +
+      (P.sender === 'java'
+        ? `sender: the Java driver, ${P.threads} send threads, ${P.inflight ? `asynchronous sends, at most ${P.inflight} unacknowledged` : 'synchronous sends'}, ${P.producers} producer${P.producers > 1 ? 's' : ''}`
+        : `sender: node-sender.ts in this process, raw SEND_MESSAGE_V2, at most ${P.inflight || 1} unacknowledged over ${P.producers} connection${P.producers > 1 ? 's' : ''}`) +
+      `; ${fmtInt(P.warmup)} uncounted warm-up messages per run; receiver: the Java driver's push consumer (new group, from the first offset, 32-message batches)`,
     phases: `${P.phases.join(', ')} (lateness, plain, rate on one broker start; rss on a second one with an empty store)`,
     rocketmq:
       `name server -Xmx${P.rmqNamesrvHeapMb}m, broker -Xmx${P.rmqBrokerHeapMb}m (reference/rocketmq defaults: ASYNC_FLUSH, 128 MiB commit-log files); ` +

@@ -4,6 +4,7 @@
 //   java -cp target/classes:target/dependency/* DelayBench --namesrv 127.0.0.1:9876 --topic T --messages N
 //        [--group G] [--body-bytes 128] [--threads 4] [--inflight 2000] [--lead-ms 5000 | --window-start-ms EPOCH]
 //        [--window-ms 10000] [--wait-ms 120000] [--stall-ms 30000] [--consume-batch 32] [--seed 1] [--seq-base 0]
+//        [--producers 1] [--warmup 0] [--timer true] [--send true] [--run TAG]
 //
 // Message i (0 <= i < N) carries the 5.x timer property TIMER_DELIVER_MS (Message.setDeliverTimeMs) = due_i, a
 // pseudo-random time in [windowStart, windowStart + windowMs) that depends only on (seed, seq-base + i), plus two user
@@ -19,6 +20,10 @@
 // clock at the start of the consume callback) - BENCH_DUE. Fire rate = distinct messages received / (last receive
 // - first receive). Duplicates are counted by BENCH_SEQ. The driver stops waiting when every acknowledged message
 // arrived, when nothing arrived for stall-ms after the window ended, or wait-ms after the window ended.
+//
+// --timer false sends the same messages without TIMER_DELIVER_MS (the plain-send reference). --send false only
+// receives: it prints READY once the consumer holds every queue and expects N messages tagged --run TAG from another
+// sender (bench/delay/node-sender.ts) due in the window given by --window-start-ms.
 //
 // stdout: one JSON line with every figure; progress on stderr.
 
@@ -68,6 +73,8 @@ public final class DelayBench {
   final int seqBase;
   /** --timer false: the same messages without TIMER_DELIVER_MS (plain sends, a reference for the send path). */
   final boolean timer;
+  /** --send false: consume only (see run()). */
+  final boolean send;
   final String tag = Long.toString(ProcessHandle.current().pid());
   final String runTag;
 
@@ -112,6 +119,7 @@ public final class DelayBench {
     seed = Long.parseLong(opt.getOrDefault("seed", "1"));
     seqBase = Integer.parseInt(opt.getOrDefault("seq-base", "0"));
     timer = Boolean.parseBoolean(opt.getOrDefault("timer", "true"));
+    send = Boolean.parseBoolean(opt.getOrDefault("send", "true"));
     runTag = opt.getOrDefault("run", tag + "-" + System.currentTimeMillis());
   }
 
@@ -394,9 +402,17 @@ public final class DelayBench {
       consumer = startConsumer();
       readyMs = System.currentTimeMillis() - t0;
     }
+    if (!send) {
+      // --send false: receive only; another sender (bench/delay/node-sender.ts) schedules the messages once this
+      // line is out. The window is fixed up front (--window-start-ms).
+      windowStart = Long.parseLong(need("window-start-ms"));
+      bucketBase = windowStart;
+      System.out.println("READY");
+      System.out.flush();
+    }
     // --producers K: K producer instances (K client instances, K connections to the broker); thread t sends with
     // producer t % K.
-    DefaultMQProducer[] producers = new DefaultMQProducer[Integer.parseInt(opt.getOrDefault("producers", "1"))];
+    DefaultMQProducer[] producers = new DefaultMQProducer[send ? Integer.parseInt(opt.getOrDefault("producers", "1")) : 0];
     for (int k = 0; k < producers.length; k++) {
       DefaultMQProducer producer = new DefaultMQProducer("delay_bench_p_" + tag);
       producer.setNamesrvAddr(namesrv);
@@ -407,22 +423,25 @@ public final class DelayBench {
       producer.fetchPublishMessageQueues(topic);
       producers[k] = producer;
     }
-    int warm = Integer.parseInt(opt.getOrDefault("warmup", "0"));
+    int warm = send ? Integer.parseInt(opt.getOrDefault("warmup", "0")) : 0;
     if (warm > 0) warmup(producers, warm, consumer != null);
 
-    firstSendMs = System.currentTimeMillis();
-    String ws = opt.get("window-start-ms");
-    windowStart = ws != null ? Long.parseLong(ws) : firstSendMs + Long.parseLong(opt.getOrDefault("lead-ms", "5000"));
-    bucketBase = windowStart;
+    long scheduleMs = 1;
+    if (send) {
+      firstSendMs = System.currentTimeMillis();
+      String ws = opt.get("window-start-ms");
+      windowStart = ws != null ? Long.parseLong(ws) : firstSendMs + Long.parseLong(opt.getOrDefault("lead-ms", "5000"));
+      bucketBase = windowStart;
+      progress("scheduling " + n + " messages due in [" + windowStart + ", " + (windowStart + windowMs) + ") (lead " + (windowStart - firstSendMs) + " ms)");
+      schedule(producers);
+      scheduleMs = Math.max(1, lastAckMs.get() - firstSendMs);
+      progress("scheduled " + acked.get() + " in " + scheduleMs + " ms (" + Math.round(acked.get() * 1000.0 / scheduleMs) + "/s), failed " + sendFailed.get());
+    }
     long windowEnd = windowStart + Math.max(windowMs, 0);
-    progress("scheduling " + n + " messages due in [" + windowStart + ", " + windowEnd + ") (lead " + (windowStart - firstSendMs) + " ms)");
-    schedule(producers);
-    long scheduleMs = Math.max(1, lastAckMs.get() - firstSendMs);
-    progress("scheduled " + acked.get() + " in " + scheduleMs + " ms (" + Math.round(acked.get() * 1000.0 / scheduleMs) + "/s), failed " + sendFailed.get());
 
     String stop = null;
     if (consumer != null) {
-      int want = acked.get();
+      int want = send ? acked.get() : n;
       long lastCount = -1;
       long lastChange = System.currentTimeMillis();
       long lastLog = 0;
@@ -467,6 +486,7 @@ public final class DelayBench {
     kv(j, "threads", threads);
     kv(j, "producers", producers.length);
     kv(j, "inflight", inflight);
+    kv(j, "send", send ? 1 : 0);
     kv(j, "windowStartMs", windowStart);
     kv(j, "windowMs", windowMs);
     kv(j, "leadMs", windowStart - firstSendMs);
@@ -494,7 +514,7 @@ public final class DelayBench {
       kv(j, "stop", stop);
       kv(j, "received", got);
       kv(j, "duplicates", duplicates.get());
-      kv(j, "missing", acked.get() - got);
+      kv(j, "missing", (send ? acked.get() : n) - got);
       kv(j, "foreign", foreign.get());
       if (got > 0) {
         long first = firstReceiveMs.get();
