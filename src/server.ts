@@ -64,6 +64,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const log = options.logger;
   const serverLog = log.child({ component: 'server' });
   const storageLog = log.child({ component: 'storage' });
+  const delayLog = log.child({ component: 'delay' });
   const openStorage = options.openStorage ?? openLogManager;
   const health = new Health();
   const metrics = new BrokerMetrics();
@@ -131,6 +132,7 @@ export async function startServer(config: Config, options: ServerOptions): Promi
         groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
         delayLevels: config.delayLevels,
         delayHorizonMs: config.delayHorizonMs,
+        onDelayError: (err, context) => delayLog.error({ err, context }, 'delay service background work failed'),
       });
       restBroker = broker;
       closeBroker = async () => {

@@ -49,6 +49,8 @@ export interface BrokerConfig {
   delayHorizonMs?: number;
   /** Where the delay index lives: LMDB under the data directory (default) or memory (tests on MemoryFileIO). */
   delayIndex?: 'lmdb' | 'memory';
+  /** Background failures of the delay service (dispatch, index update, trim); the server logs them. */
+  onDelayError?: (err: unknown, context: string) => void;
 }
 
 /** Topic config that makes a Kafka topic a delay topic (src/delay/README.md). */
@@ -132,6 +134,7 @@ export class Broker {
       nowMs,
       horizonMs: config.delayHorizonMs ?? DEFAULT_DELAY_HORIZON_MS,
       advanceLogStart: (offset) => logManager.advanceLogStart(delayLog, offset),
+      ...(config.onDelayError === undefined ? {} : { onError: config.onDelayError }),
     });
   }
 
