@@ -229,7 +229,7 @@ export async function sendAll(o: SenderOptions): Promise<SenderResult> {
           if (code === 0) {
             ok++;
             lastAckMs = now;
-            if (now >= o.windowStartMs) ackedAfterStart++;
+            if (o.timer && now >= o.windowStartMs) ackedAfterStart++;
           } else if (attempts[p.index]! < maxAttempts) {
             retries++;
             firstError ??= `code ${code}: ${remark ?? ''}`.slice(0, 300);

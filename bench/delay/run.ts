@@ -818,7 +818,7 @@ function fireProblems(which: string, phase: FirePhase | undefined): Problem[] {
   if (!r || r.error) return out;
   if (r.sendFailed) out.push({ phase: which, text: `${r.sendFailed} sends failed after retries: ${r.firstSendError ?? ''}` });
   if (r.sendRetries) out.push({ phase: which, text: `${r.sendRetries} sends were retried (first error: ${r.firstSendError ?? '?'})` });
-  if (r.sentAfterDue || r.ackedAfterWindowStart) {
+  if (which !== 'plain' && (r.sentAfterDue || r.ackedAfterWindowStart)) {
     out.push({ phase: which, text: `scheduling overlapped the window: ${r.sentAfterDue} sent after their due time, ${r.ackedAfterWindowStart} acknowledged after the window opened` });
   }
   if (r.missing) out.push({ phase: which, text: `${r.missing} scheduled messages never arrived (${r.stop})` });

@@ -381,7 +381,7 @@ public final class DelayBench {
     long now = System.currentTimeMillis();
     if (error == null) {
       acked.incrementAndGet();
-      if (now >= windowStart) ackedAfterWindowStart.incrementAndGet();
+      if (timer && now >= windowStart) ackedAfterWindowStart.incrementAndGet();
     } else {
       sendFailed.incrementAndGet();
       firstSendError.compareAndSet(null, error.length() > 300 ? error.substring(0, 300) : error);
