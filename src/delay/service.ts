@@ -23,7 +23,7 @@ import {
 } from './log-records.ts';
 
 /** Entries handed over per dispatch round: bounds the time one round holds the event loop. */
-export const DISPATCH_BATCH_MAX = 1024;
+export const DISPATCH_BATCH_MAX = 512;
 /** Bytes of records per batch appended to a target. */
 const DELIVERY_BATCH_BYTES_MAX = 256 * 1024;
 /** Queued index changes before they are applied at once rather than at the end of the turn. */
@@ -32,8 +32,12 @@ const APPLY_QUEUE_MAX = 1024;
 const IDLE_POLL_MS = 1000;
 /** Bytes read from `__delay` per step (replay, and reading due messages). */
 const READ_BYTES = 256 * 1024;
-/** Work per timer callback before yielding to the event loop. */
-const TICK_BUDGET_MS = 50;
+/**
+ * Work per dispatch turn before yielding to the event loop: consumers pull
+ * what was just delivered between turns (a 50 ms budget held pulls back so
+ * that a backlog reached consumers at half the rate it was delivered).
+ */
+const TICK_BUDGET_MS = 10;
 /** How often `__delay` is trimmed below the lowest pending id. */
 const TRIM_INTERVAL_MS = 60_000;
 /** Due entries looked at per step of the trim scan (the scan yields between steps). */
@@ -129,6 +133,7 @@ export class DelayService {
   #queue: QueuedChange[] = [];
   #applyScheduled = false;
   #timer: NodeJS.Timeout | null = null;
+  #immediate: NodeJS.Immediate | null = null;
   #timerAtMs = Infinity;
   #closed = false;
   /** States read by the running dispatch round, reused when its DONE is applied. */
@@ -359,13 +364,23 @@ export class DelayService {
     const first = atMs ?? this.#index.firstDueMs() ?? Infinity;
     const target = Math.min(first, now + IDLE_POLL_MS);
     if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#immediate !== null) clearImmediate(this.#immediate);
+    this.#timer = null;
+    this.#immediate = null;
     this.#timerAtMs = target;
-    this.#timer = setTimeout(this.#tick, Math.max(0, target - now));
+    if (target <= now) {
+      // Due now (a backlog): after the pending I/O callbacks, not a timer's 1 ms later.
+      this.#immediate = setImmediate(this.#tick);
+      this.#immediate.unref?.();
+      return;
+    }
+    this.#timer = setTimeout(this.#tick, target - now);
     this.#timer.unref?.();
   }
 
   readonly #tick = (): void => {
     this.#timer = null;
+    this.#immediate = null;
     this.#timerAtMs = Infinity;
     if (this.#closed) return;
     let fired = 0;
@@ -625,6 +640,8 @@ export class DelayService {
     if (this.#closed) return;
     if (this.#trimTimer !== null) clearInterval(this.#trimTimer);
     if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#immediate !== null) clearImmediate(this.#immediate);
+    this.#immediate = null;
     this.#timer = null;
     this.#applyQueued();
     this.#closed = true;
