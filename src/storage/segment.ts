@@ -209,6 +209,24 @@ export class Segment {
     this.#lastTimeEntryMs = timestampMs;
   }
 
+  /** The sealed offset index as (relative offset, position) pairs, from the bounded cache; null when too big for it. */
+  #sealedOffsetWords(): Uint32Array | null {
+    const cached = sealedIndexCache.get(this);
+    if (cached !== undefined) {
+      sealedIndexCache.delete(this); // most recently used goes last
+      sealedIndexCache.set(this, cached);
+      return cached;
+    }
+    const bytes = readWhole(this.#cache, this.offsetIndexFile);
+    const n = Math.floor(bytes.length / OFFSET_ENTRY_BYTES);
+    const words = new Uint32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      words[i * 2] = readUInt32(bytes, i * 8);
+      words[i * 2 + 1] = readUInt32(bytes, i * 8 + 4);
+    }
+    return cacheSealedIndex(this, words) ? words : null;
+  }
+
   /** Position of the indexed batch with the largest baseOffset <= `offset`. */
   lookupPosition(offset: number): number {
     const relative = offset - this.baseOffset;
@@ -222,6 +240,20 @@ export class Segment {
         const mid = (lo + hi) >>> 1;
         if (mirror.words[mid * 2]! <= relative) {
           found = mirror.words[mid * 2 + 1]!;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      return found;
+    }
+    const words = this.#sealedOffsetWords();
+    if (words !== null) {
+      let lo = 0;
+      let hi = words.length / 2 - 1;
+      let found = 0;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (words[mid * 2]! <= relative) {
+          found = words[mid * 2 + 1]!;
           lo = mid + 1;
         } else hi = mid - 1;
       }
@@ -304,6 +336,7 @@ export class Segment {
     }
     writeWhole(this.#cache, this.offsetIndexFile, offsetBytes);
     writeWhole(this.#cache, this.timeIndexFile, timeBytes);
+    cacheSealedIndex(this, offsetMirror.words.slice(0, offsetMirror.count * 2));
     this.#offsetMirror = null;
     this.#timeMirror = null;
     this.sealed = true;
@@ -362,6 +395,7 @@ export class Segment {
    * from `baseOffset`. Returns what was found; the segment stays active (unsealed).
    */
   recover(maxBatchBytes: number, scratch: { buf: Buffer }): ScanOutcome {
+    dropSealedIndex(this);
     this.sealed = false;
     this.indexesDurable = false;
     this.#offsetMirror = new IndexMirror(2);
@@ -431,6 +465,7 @@ export class Segment {
 
   /** Closes every handle of the segment; staged bytes are dropped (callers commit first when they matter). */
   close(): void {
+    dropSealedIndex(this);
     this.#staged = [];
     this.#stagedBytes = 0;
     this.#cache.close(this.logFile);
@@ -440,6 +475,37 @@ export class Segment {
 }
 
 const entryScratch = Buffer.alloc(TIME_ENTRY_BYTES);
+
+/**
+ * Offset indexes of sealed segments kept in memory, least recently used
+ * dropped past a fixed budget: a lookup in a sealed segment (a consumer behind,
+ * a delay message fired from an older `__delay` segment) is then a binary
+ * search in memory instead of one pread per probe. 32 MiB covers the indexes
+ * of about 16 TiB of log at the default index interval.
+ */
+const SEALED_INDEX_CACHE_BYTES = 32 * 1024 * 1024;
+const sealedIndexCache = new Map<Segment, Uint32Array>();
+let sealedIndexCacheBytes = 0;
+
+function cacheSealedIndex(segment: Segment, words: Uint32Array): boolean {
+  if (words.byteLength > SEALED_INDEX_CACHE_BYTES / 4) return false;
+  dropSealedIndex(segment);
+  sealedIndexCache.set(segment, words);
+  sealedIndexCacheBytes += words.byteLength;
+  for (const [oldest, oldestWords] of sealedIndexCache) {
+    if (sealedIndexCacheBytes <= SEALED_INDEX_CACHE_BYTES) break;
+    sealedIndexCache.delete(oldest);
+    sealedIndexCacheBytes -= oldestWords.byteLength;
+  }
+  return true;
+}
+
+function dropSealedIndex(segment: Segment): void {
+  const words = sealedIndexCache.get(segment);
+  if (words === undefined) return;
+  sealedIndexCache.delete(segment);
+  sealedIndexCacheBytes -= words.byteLength;
+}
 
 function writeWhole(cache: FileCache, file: CachedFile, bytes: Buffer): void {
   const handle = cache.handle(file);
