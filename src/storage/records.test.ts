@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRecordBatch, readRecords, isCompressed } from './records.ts';
+import { buildRecordBatch, readRecords, readRecordsFrom, readRecordAt, isCompressed } from './records.ts';
 import { CODEC_GZIP, CODEC_LZ4, CODEC_NONE, CODEC_SNAPPY, CODEC_ZSTD, decompress } from './compression.ts';
 import { validateBatchesForAppend, firstRecordAtOrAfterTimestamp } from './record-batch.ts';
 import { LogManager } from './log-manager.ts';
@@ -59,4 +59,18 @@ test('corrupt and oversized payloads fail with a StorageError, never a crash', (
     assert.throws(() => decompress(codec, Buffer.from('not compressed at all')), (e: unknown) => e instanceof StorageError && e.code === 'BATCH_RECORDS_INVALID');
   }
   assert.throws(() => decompress(9, Buffer.alloc(4)), StorageError);
+});
+
+test('readRecordsFrom / readRecordAt: skip records before the offset undecoded, stop after the count, compressed too', () => {
+  const inputs = Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [{ key: 'h', value: Buffer.from(String(i)) }], timestampMs: 1000 + i }));
+  for (const compression of [0, 1]) {
+    const batch = buildRecordBatch(inputs, { compression });
+    batch.writeBigInt64BE(100n, 0); // base offset 100, as the log assigns it
+    assert.deepEqual(readRecordsFrom(batch, 0, 103, 4).map((r) => r.offset), [103, 104, 105, 106]);
+    assert.deepEqual(readRecordsFrom(batch, 0, 108, 5).map((r) => r.value!.toString()), ['v8', 'v9']);
+    assert.deepEqual(readRecordsFrom(batch, 0, 0, Infinity), readRecords(batch, 0));
+    assert.equal(readRecordsFrom(batch, 0, 110, 3).length, 0);
+    assert.equal(readRecordAt(batch, 0, 107)!.headers[0]!.value!.toString(), '7');
+    assert.equal(readRecordAt(batch, 0, 99), null);
+  }
 });

@@ -194,15 +194,24 @@ export function isCompressed(batch: Buffer, pos = 0): boolean {
  * and values are views into `batch`, or into the decompressed payload).
  */
 export function readRecords(batch: Buffer, pos = 0): DecodedRecord[] {
-  return decodeRecords(batch, pos, -1);
+  return decodeRecords(batch, pos, 0, Infinity, false);
 }
 
 /** The record at `offset` of the batch at `pos`, or null; the others are skipped, not decoded. */
 export function readRecordAt(batch: Buffer, pos: number, offset: number): DecodedRecord | null {
-  return decodeRecords(batch, pos, offset)[0] ?? null;
+  return decodeRecords(batch, pos, offset, 1, true)[0] ?? null;
 }
 
-function decodeRecords(batch: Buffer, pos: number, onlyOffset: number): DecodedRecord[] {
+/**
+ * Up to `maxCount` records of the batch at `pos` from `fromOffset` on; those
+ * before it are skipped without decoding their keys, values and headers (a
+ * consumer resuming inside a batch, a pull that wants only a few).
+ */
+export function readRecordsFrom(batch: Buffer, pos: number, fromOffset: number, maxCount: number): DecodedRecord[] {
+  return decodeRecords(batch, pos, fromOffset, maxCount, false);
+}
+
+function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount: number, exact: boolean): DecodedRecord[] {
   const size = LOG_OVERHEAD + readInt32(batch, pos + 8);
   const codec = readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK;
   const recordsBytes = codec === 0 ? undefined : decompress(codec, batch.subarray(pos + RECORDS, pos + size));
@@ -219,10 +228,12 @@ function decodeRecords(batch: Buffer, pos: number, onlyOffset: number): DecodedR
     cursor.pos++; // attributes
     const timestampDelta = cursor.varlong();
     const offsetDelta = cursor.varlong();
-    if (onlyOffset >= 0 && baseOffset + offsetDelta !== onlyOffset) {
+    const offset = baseOffset + offsetDelta;
+    if (offset < fromOffset || (exact && offset !== fromOffset)) {
       cursor.pos = end;
       continue;
     }
+    if (out.length >= maxCount) break;
     const key = cursor.bytes();
     const value = cursor.bytes();
     const headerCount = cursor.varlong();
@@ -234,7 +245,7 @@ function decodeRecords(batch: Buffer, pos: number, onlyOffset: number): DecodedR
       headers.push({ key: hk === null ? '' : hk.toString('utf8'), value: hv });
     }
     cursor.pos = end;
-    out.push({ offset: baseOffset + offsetDelta, timestampMs: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers });
+    out.push({ offset, timestampMs: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers });
   }
   return out;
 }

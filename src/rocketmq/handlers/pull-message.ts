@@ -9,7 +9,7 @@
 
 import type { Topic } from '../../broker/topics.ts';
 import { RequestCode, ResponseCode, type RemotingCommand } from '../../protocol/rocketmq/index.ts';
-import { forEachBatch, readRecords, type DecodedRecord } from '../../storage/records.ts';
+import { forEachBatch, readRecordsFrom, type DecodedRecord } from '../../storage/records.ts';
 import { encodeMessages } from '../messages.ts';
 import { RETRY_PREFIX, type RocketmqState } from '../state.ts';
 import { FilterCache, type MessageFilter } from '../subscription.ts';
@@ -111,17 +111,24 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
       if (bytes.length === 0 || read.result.nextOffset <= next) break;
       readBytes += bytes.length;
       forEachBatch(bytes, (pos) => {
-        if (full) return;
-        for (const record of readRecords(bytes, pos)) {
-          if (record.offset < next) continue;
-          if (matched.length >= limit || (matched.length > 0 && matchedBytes >= byteLimit)) {
-            full = true;
-            return;
+        // Decode only what this answer can take: records before `next` are skipped undecoded, and a
+        // batch of many (a delay round's delivery) is decoded a few more than still wanted at a time.
+        let from = next;
+        while (!full) {
+          const want = limit - matched.length + 1;
+          const records = readRecordsFrom(bytes, pos, from, want);
+          for (const record of records) {
+            if (matched.length >= limit || (matched.length > 0 && matchedBytes >= byteLimit)) {
+              full = true;
+              return;
+            }
+            lastScanned = record.offset;
+            if (!filter.matches(record)) continue;
+            matched.push(record);
+            matchedBytes += record.value?.length ?? 0;
           }
-          lastScanned = record.offset;
-          if (!filter.matches(record)) continue;
-          matched.push(record);
-          matchedBytes += record.value?.length ?? 0;
+          if (records.length < want) return; // the batch is done
+          from = records[records.length - 1]!.offset + 1;
         }
       });
       next = read.result.nextOffset;
