@@ -1,8 +1,8 @@
 // The delay service: accepts schedules, cancels, answers queries, and hands
 // due messages to their targets exactly once (README.md). Every change is a
 // `__delay` record first; the index follows in the same order (a queue of
-// parsed changes flushed in one transaction per turn, so a burst of sends
-// costs one index commit). A dispatch round is synchronous from INTENT to
+// parsed changes flushed at the end of the turn, in transactions of at most
+// APPLY_QUEUE_MAX, so a burst of sends costs few index commits). A dispatch round is synchronous from INTENT to
 // DONE: no cancel or schedule can interleave with it.
 
 import { assert } from '../storage/errors.ts';
@@ -30,7 +30,7 @@ const DELIVERY_BATCH_BYTES_MAX = 256 * 1024;
 const APPLY_QUEUE_MAX = 1024;
 /** The dispatcher looks at the index at least this often even with nothing due (clock jumps). */
 const IDLE_POLL_MS = 1000;
-/** Bytes read from `__delay` per step (replay, and reading due messages). */
+/** Bytes read per step when replaying `__delay` and when scanning targets after a crash. */
 const READ_BYTES = 256 * 1024;
 /**
  * Work per dispatch turn before yielding to the event loop: consumers pull
