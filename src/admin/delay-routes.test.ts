@@ -441,6 +441,21 @@ describe('delay REST API', () => {
   });
 });
 
+describe('delay REST API, binary messages', () => {
+  it('GET shows bytes that are not UTF-8 (a binary message from a client) as keyBase64 / valueBase64', async () => {
+    const value = Buffer.from([0xff, 0x00, 0xfe, 0x41]);
+    const key = Buffer.from([0xc3, 0x28]);
+    const { ids } = broker.delays.schedule([{ topic: 'orders', partition: 0, key, value, headers: [], timestampMs: Date.now(), deliverAtMs: Date.now() + 60_000, repeat: null }]);
+    const res = await call('GET', `/v1/delay-messages/${ids[0]}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.value, null);
+    assert.equal(res.body.valueBase64, value.toString('base64'));
+    assert.equal(res.body.key, null);
+    assert.equal(res.body.keyBase64, key.toString('base64'));
+    await broker.delays.cancel(ids[0]!);
+  });
+});
+
 describe('delay REST API in the server', () => {
   it('is served by startServer once the broker is open', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-rest-server-'));

@@ -62,6 +62,20 @@ export interface DelayMessageJson {
   headers: Record<string, string | null>;
   /** Why a failed schedule failed. */
   reason?: string;
+  /** Set instead of `key` / `value` when the bytes are not UTF-8 text (a binary message from a client). */
+  keyBase64?: string;
+  valueBase64?: string;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 text, or null when the bytes are not valid UTF-8. */
+function utf8OrNull(bytes: Buffer): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 function messageJson(state: DelayState, key: Buffer | null, value: Buffer | null, headers: readonly RecordHeader[]): DelayMessageJson {
@@ -79,10 +93,12 @@ function messageJson(state: DelayState, key: Buffer | null, value: Buffer | null
     fires: state.fires,
     repeat: state.repeat,
     timestampMs: state.timestampMs,
-    key: key === null ? null : key.toString('utf8'),
-    value: value === null ? null : value.toString('utf8'),
+    key: key === null ? null : utf8OrNull(key),
+    value: value === null ? null : utf8OrNull(value),
     headers: headerObject,
   };
+  if (key !== null && out.key === null) out.keyBase64 = key.toString('base64');
+  if (value !== null && out.value === null) out.valueBase64 = value.toString('base64');
   if (state.reason !== undefined) out.reason = state.reason;
   return out;
 }
