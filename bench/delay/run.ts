@@ -23,6 +23,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuSeconds, hostBusySeconds, selfAndChildrenCpuSeconds, sumKb, table } from '../lib/proc.ts';
 import { run, sleep, tail, terminate } from '../../reference/lib/process.ts';
 import { sendAll, type SenderOptions, type SenderResult } from './node-sender.ts';
 import {
@@ -199,60 +200,12 @@ const progress = (line: string) => process.stderr.write(`[bench:delay] ${line}\n
 
 // ---------------------------------------------------------------- /proc
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-function statFields(file: string): string[] | undefined {
-  try {
-    const stat = fs.readFileSync(file, 'utf8');
-    // Fields after "(comm)": state is index 0, utime index 11, stime 12, cutime 13, cstime 14.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
 
-function cpuSeconds(pids: number[]): number | undefined {
-  let sum = 0;
-  for (const pid of pids) {
-    const f = statFields(`/proc/${pid}/stat`);
-    if (!f) return undefined;
-    sum += (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  }
-  return sum;
-}
 
-/** CPU seconds of this script plus its reaped children (the driver JVMs once they exit). */
-function selfAndChildrenCpuSeconds(): number | undefined {
-  const f = statFields('/proc/self/stat');
-  return f ? (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK : undefined;
-}
 
-/** Busy CPU seconds of the whole host: the /proc/stat "cpu" line minus idle and iowait. */
-function hostBusySeconds(): number | undefined {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
 
-type KbField = 'VmRSS' | 'VmHWM' | 'RssAnon';
 
-function sumKb(pids: number[], field: KbField): number | undefined {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (!match) return undefined;
-      sum += Number(match[1]);
-    } catch {
-      return undefined;
-    }
-  }
-  return sum;
-}
 
 interface Usage {
   /** Broker CPU (user + system; name server + broker for Apache RocketMQ), CPU seconds. */
@@ -1106,11 +1059,6 @@ function rows(): Row[] {
   return out;
 }
 
-function table(header: string[], body: string[][], align: ('l' | 'r')[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((text, i) => (align[i] === 'r' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
 
 function targetCell(row: Row, dig: TargetResult | undefined): string {
   if (!row.target) return row.note ?? '';

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, hostBusySeconds, selfAndChildrenCpuSeconds, statusKb, table } from '../lib/proc.ts';
 import {
   ensureKafkaJars,
   freePort,
@@ -89,49 +90,10 @@ const progress = (line: string) => process.stderr.write(`[bench:kafka] ${line}\n
 
 // ---------------------------------------------------------------- /proc sampling
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based, man 5 proc).
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
 
-/** CPU seconds this process used itself (utime+stime) plus those of its reaped children (cutime+cstime). */
-function selfAndChildrenCpuSeconds(): number | undefined {
-  try {
-    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
 
-/** Busy CPU seconds of the whole host (all cores): /proc/stat "cpu" line minus idle and iowait. */
-function hostBusySeconds(): number | undefined {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
 
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Samples VmRSS every P.sampleMs; window() brackets one step with CPU seconds and the peak RSS seen in it. */
 class ProcSampler {
@@ -149,14 +111,14 @@ class ProcSampler {
   async window<T>(fn: () => Promise<T>): Promise<{ value: T; usage: Usage }> {
     this.#windowPeakKb = 0;
     this.sample();
-    const cpu0 = cpuSeconds(this.pid);
+    const cpu0 = cpuSeconds([this.pid]);
     const host0 = hostBusySeconds();
     const mine0 = selfAndChildrenCpuSeconds();
     const t0 = performance.now();
     const value = await fn();
     const wall = (performance.now() - t0) / 1000;
     this.sample();
-    const cpu1 = cpuSeconds(this.pid);
+    const cpu1 = cpuSeconds([this.pid]);
     const host1 = hostBusySeconds();
     const mine1 = selfAndChildrenCpuSeconds();
     const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
@@ -446,7 +408,7 @@ async function benchBroker(name: BrokerName, workDir: string): Promise<BrokerRes
   result.startSeconds = (performance.now() - t0) / 1000;
   result.command = broker.command;
   const sampler = new ProcSampler(broker.pid);
-  const cpuStart = cpuSeconds(broker.pid);
+  const cpuStart = cpuSeconds([broker.pid]);
   const bootstrap = `127.0.0.1:${broker.port}`;
   const args = stepArgs(bootstrap);
   const display = (argv: string[]) => argv.map((arg) => arg.replaceAll(bootstrap, '$BOOTSTRAP'));
@@ -505,7 +467,7 @@ async function benchBroker(name: BrokerName, workDir: string): Promise<BrokerRes
       result.e2e = await tool('EndToEndLatency acks=1', 'EndToEndLatency', args.e2e, TIMEOUT_MS.e2e(), parseEndToEndLatency);
     }
     result.hwmMiB = sampler.hwmMiB();
-    const cpuEnd = cpuSeconds(broker.pid);
+    const cpuEnd = cpuSeconds([broker.pid]);
     if (cpuStart !== undefined && cpuEnd !== undefined) result.cpuTotalSeconds = cpuEnd - cpuStart;
   } finally {
     sampler.close();
@@ -606,12 +568,6 @@ function cell(result: BrokerResult | undefined, value: number | undefined, forma
   return failed() ?? 'n/a';
 }
 
-function table(header: string[], body: string[][], align: ('l' | 'r')[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (row: string[]) =>
-    row.map((text, i) => (align[i] === 'r' ? text.padStart(widths[i]) : text.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
 
 function report(results: Map<BrokerName, BrokerResult>, meta: Record<string, string>): string {
   const kafka = results.get('kafka');

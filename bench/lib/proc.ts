@@ -1,0 +1,75 @@
+// What the side-by-side benchmarks (bench/kafka, bench/rocketmq, bench/delay)
+// read from /proc, and how they print their tables: one copy for all three.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** The fields of /proc/<pid>/stat after "(comm)": state is index 0, utime 11, stime 12, cutime 13, cstime 14. */
+function statFields(file: string): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(file, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) used so far by the processes; undefined when one is gone. */
+export function cpuSeconds(pids: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    const f = statFields(`/proc/${pid}/stat`);
+    if (!f) return undefined;
+    sum += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  }
+  return sum;
+}
+
+/** CPU seconds of this process plus its reaped children (tool JVMs once they exit). */
+export function selfAndChildrenCpuSeconds(): number | undefined {
+  const f = statFields('/proc/self/stat');
+  return f ? (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK : undefined;
+}
+
+/** Busy CPU seconds of the whole host (all cores): the /proc/stat "cpu" line minus idle and iowait. */
+export function hostBusySeconds(): number | undefined {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+export type StatusKbField = 'VmRSS' | 'VmHWM' | 'RssAnon';
+
+/** A kB field of /proc/<pid>/status; undefined when the process is gone. */
+export function statusKb(pid: number, field: StatusKbField): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The field summed over the processes; undefined when one is gone. */
+export function sumKb(pids: readonly number[], field: StatusKbField): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    const kb = statusKb(pid, field);
+    if (kb === undefined) return undefined;
+    sum += kb;
+  }
+  return sum;
+}
+
+/** A plain-text table: columns padded to their widest cell, a dashed rule under the header. */
+export function table(header: string[], body: string[][], align: ('l' | 'r')[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((text, i) => (align[i] === 'r' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
