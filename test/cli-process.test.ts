@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { sample } from './helpers.ts';
+import { onJsonLines, sample } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'diglot.mjs');
@@ -62,19 +62,7 @@ function startBroker(args: string[]) {
   const lines: Array<Record<string, unknown>> = [];
   const nonJson: string[] = [];
   let stderr = '';
-  let partial = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    partial += d.toString();
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const part of parts) {
-      try {
-        lines.push(JSON.parse(part) as Record<string, unknown>);
-      } catch {
-        nonJson.push(part);
-      }
-    }
-  });
+  onJsonLines(child.stdout!, (line) => lines.push(line), (text) => nonJson.push(text));
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),

@@ -45,6 +45,7 @@ import { decodeProperties, decodeStoredMessages, encodeBatchBody, encodeProperti
 import { LogManager } from '../src/storage/log-manager.ts';
 import { forEachBatch, readRecords } from '../src/storage/records.ts';
 import { decodeDelayRecord, DELAY_TOPIC } from '../src/delay/log-records.ts';
+import { onJsonLines } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'bin', 'diglot.mjs');
@@ -155,31 +156,20 @@ function startBroker(n: number, dataDir: string): Run {
     exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
   };
   run.ready.catch(() => {}); // a run killed before it was ready is not an error
-  let partial = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    partial += d.toString();
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const part of parts) {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(part) as Record<string, unknown>;
-      } catch {
-        continue; // a line cut by the kill
-      }
-      // Kept: warnings and errors, and the lines the test waits for (a broker gone wrong may log without end).
-      const msg = line['msg'];
-      if ((typeof line['level'] === 'number' && line['level'] >= 40) || msg === 'ready' || msg === 'storage open, recovery finished') {
-        if (run.lines.length < LINES_KEPT_MAX) run.lines.push(line);
-      }
-      const component = line['component'];
-      if (typeof line['port'] === 'number' && (component === 'kafka' || component === 'rocketmq' || component === 'admin')) run.ports[component] = line['port'];
-      if (line['msg'] === 'ready') {
-        run.readyAt = Date.now();
-        resolveReady();
-      }
-      for (const f of run.onLine) f(line);
+  // Lines that are not JSON are lines cut by the kill: ignored.
+  onJsonLines(child.stdout!, (line) => {
+    // Kept: warnings and errors, and the lines the test waits for (a broker gone wrong may log without end).
+    const msg = line['msg'];
+    if ((typeof line['level'] === 'number' && line['level'] >= 40) || msg === 'ready' || msg === 'storage open, recovery finished') {
+      if (run.lines.length < LINES_KEPT_MAX) run.lines.push(line);
     }
+    const component = line['component'];
+    if (typeof line['port'] === 'number' && (component === 'kafka' || component === 'rocketmq' || component === 'admin')) run.ports[component] = line['port'];
+    if (line['msg'] === 'ready') {
+      run.readyAt = Date.now();
+      resolveReady();
+    }
+    for (const f of run.onLine) f(line);
   });
   child.stderr!.on('data', (d: Buffer) => (run.stderr += d));
   void run.exited.then(({ code, signal }) => rejectReady(new Error(`broker run ${n} exited (code ${code}, signal ${signal}) before it was ready\nstderr: ${run.stderr}`)));

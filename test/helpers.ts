@@ -46,3 +46,23 @@ export function sample(text: string, name: string, labels: Record<string, string
   }
   return undefined;
 }
+
+/** Calls `onLine` with each JSON line a child writes (its pino log); `onOther` gets lines that are not JSON. */
+export function onJsonLines(stream: NodeJS.ReadableStream, onLine: (line: Record<string, unknown>) => void, onOther: (text: string) => void = () => {}): void {
+  let partial = '';
+  stream.on('data', (d: Buffer) => {
+    partial += d.toString();
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const part of parts) {
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(part) as Record<string, unknown>;
+      } catch {
+        onOther(part);
+        continue;
+      }
+      onLine(line);
+    }
+  });
+}

@@ -4,35 +4,21 @@
 // every record of a normal topic, are appended at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { LogManager } from '../src/storage/log-manager.ts';
-import { Broker } from '../src/broker/broker.ts';
-import { startKafkaListener, type KafkaListener } from '../src/kafka/server.ts';
-import { createLogger } from '../src/logger.ts';
+import type { Broker } from '../src/broker/broker.ts';
+import { startKafkaTestBroker, type KafkaTestBroker } from './kafka-test-broker.ts';
 
-let dir: string;
-let logManager: LogManager;
-let listener: KafkaListener;
 let broker: Broker;
 let kafka: Kafka;
+let server: KafkaTestBroker;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-kafka-delay-'));
-  logManager = await LogManager.open({ dir });
-  broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 2, maxMessageBytes: 1_048_588, groupInitialRebalanceDelayMs: 0, delayLevels: '400ms 800ms' });
-  listener = await startKafkaListener({ broker, host: '127.0.0.1', port: 0, advertisedHost: '127.0.0.1', nodeId: 1, frameBytesMax: 100 << 20, logger: createLogger({ level: 'silent' }) });
-  kafka = new Kafka({ clientId: 'diglot-delay-test', brokers: [`127.0.0.1:${listener.address.port}`], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  server = await startKafkaTestBroker('diglot-kafka-delay-', { defaultPartitions: 2, delayLevels: '400ms 800ms' });
+  broker = server.broker;
+  kafka = new Kafka({ clientId: 'diglot-delay-test', brokers: [server.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
 });
 
-after(async () => {
-  await listener.close();
-  broker.close();
-  await logManager.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => server.close());
 
 interface Seen {
   atMs: number;

@@ -3,35 +3,21 @@
 // back in order, idempotent retries, ListOffsets, and the long poll.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Kafka, CompressionTypes, logLevel, type Consumer } from 'kafkajs';
-import { LogManager } from '../src/storage/log-manager.ts';
-import { Broker } from '../src/broker/broker.ts';
-import { startKafkaListener, type KafkaListener } from '../src/kafka/server.ts';
-import { createLogger } from '../src/logger.ts';
+import type { Broker } from '../src/broker/broker.ts';
+import { startKafkaTestBroker, type KafkaTestBroker } from './kafka-test-broker.ts';
 
-let dir: string;
-let logManager: LogManager;
-let listener: KafkaListener;
 let broker: Broker;
 let kafka: Kafka;
+let server: KafkaTestBroker;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-kafkajs-'));
-  logManager = await LogManager.open({ dir });
-  broker = await Broker.open(logManager, { nodeId: 1, autoCreateTopics: true, defaultPartitions: 3, maxMessageBytes: 1_048_588, groupInitialRebalanceDelayMs: 0 });
-  listener = await startKafkaListener({ broker, host: '127.0.0.1', port: 0, advertisedHost: '127.0.0.1', nodeId: 1, frameBytesMax: 100 << 20, logger: createLogger({ level: 'silent' }) });
-  kafka = new Kafka({ clientId: 'diglot-test', brokers: [`127.0.0.1:${listener.address.port}`], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  server = await startKafkaTestBroker('diglot-kafkajs-', { defaultPartitions: 3 });
+  broker = server.broker;
+  kafka = new Kafka({ clientId: 'diglot-test', brokers: [server.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
 });
 
-after(async () => {
-  await listener.close();
-  broker.close();
-  await logManager.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => server.close());
 
 async function consumeAll(topic: string, expected: number, groupId: string): Promise<Array<{ partition: number; offset: string; key: string | null; value: string | null; headers: Record<string, string> }>> {
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
