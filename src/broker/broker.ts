@@ -278,13 +278,14 @@ export class Broker {
         else requests.push({ topic: topic.name, partition, key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs, deliverAtMs: at, repeat: null });
       }
       if (requests.length === 0) return null;
-      for (const request of requests) this.delays.validate(request, now);
+      // schedule() checks every request before it stores any, and nothing is appended before it: a refusal stores nothing.
+      this.delays.schedule(requests); // acks=all flushes through `held`; acks=1 answers once written out, like any append
     } catch (err) {
       if (err instanceof DelayPropertyError || err instanceof DelayError) return failure('INVALID_RECORD', `delay topic ${topic.name}: ${err.message}`);
+      if (err instanceof StorageError) return failure(fromStorageCode(err.code), err.message);
       throw err;
     }
     try {
-      this.delays.schedule(requests); // acks=all flushes through `held`; acks=1 answers once written out, like any append
       let nextOffset = log.logEndOffset;
       if (immediate.length > 0) {
         const logAppendTime = this.topicConfig(topic, 'message.timestamp.type') === 'LogAppendTime';
