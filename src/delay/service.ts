@@ -181,7 +181,7 @@ export class DelayService {
   // ---- schedule / cancel / query -------------------------------------------
 
   /** Throws DelayError when a request cannot be held (nothing is stored then). */
-  validate(request: ScheduleRequest, nowMs: number = this.#nowMs()): void {
+  #validate(request: ScheduleRequest, nowMs: number): void {
     const at = request.deliverAtMs;
     if (!Number.isSafeInteger(at) || at < 0) throw new DelayError('INVALID_ARGUMENT', `delivery time ${at} is not a time in ms since the epoch`, 'deliverAtMs');
     if (at > nowMs + this.#horizonMs) {
@@ -203,7 +203,7 @@ export class DelayService {
     assert(!this.#closed, 'delay service is closed');
     assert(requests.length > 0, 'schedule needs at least one request');
     const now = this.#nowMs();
-    for (const r of requests) this.validate(r, now);
+    for (const r of requests) this.#validate(r, now);
     // One batch per message, appended at once: firing reads back just that message's bytes.
     const batches = requests.map((r) => buildRecordBatch([scheduleInput(r)]));
     const info = this.#log.append(batches.length === 1 ? batches[0]! : Buffer.concat(batches));
