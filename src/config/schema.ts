@@ -167,6 +167,13 @@ export const ConfigSchema = Type.Object(
       default: d.flushConcurrencyMax,
       description: 'At most this many fdatasync calls in flight at once',
     }),
+    flushCoalesceMs: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: d.flushCoalesceMs,
+      description:
+        'When appends waiting for durability (acks=all, flushMode always) arrive faster than fdatasyncs finish, a log starts its next fdatasync no sooner than this after the previous one (ms); 0 flushes back to back',
+    }),
   },
   { additionalProperties: false },
 );
@@ -189,6 +196,7 @@ export const storageKeys = [
   'openFilesMax',
   'retentionCheckIntervalMs',
   'flushConcurrencyMax',
+  'flushCoalesceMs',
 ] as const satisfies readonly (keyof LogManagerConfig & ConfigKey)[];
 
 export function keySchema(key: ConfigKey): TSchema & { default?: unknown; description?: string } {

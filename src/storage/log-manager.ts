@@ -83,6 +83,7 @@ export class LogManager {
       observer: this.#observer,
       nowMs: options.nowMs ?? Date.now,
       maxBatchBytes: options.maxBatchBytes ?? SEGMENT_BYTES_LIMIT,
+      flushCoalesceMs: this.config.flushCoalesceMs,
       limitFlush: (task) => this.#limitFlush(task),
       markDirty: (log) => this.#dirty.add(log),
       markStaged: (log) => {
@@ -364,6 +365,7 @@ function validateConfig(config: LogConfig & Partial<LogManagerConfig>): void {
   check(config.flushMode === 'interval' || config.flushMode === 'always', 'flushMode', "'interval' or 'always'");
   check(int(config.flushIntervalMs) && config.flushIntervalMs >= 1, 'flushIntervalMs', 'a positive integer');
   if (config.openFilesMax !== undefined) check(int(config.openFilesMax) && config.openFilesMax >= 4, 'openFilesMax', 'an integer >= 4');
+  if (config.flushCoalesceMs !== undefined) check(int(config.flushCoalesceMs) && config.flushCoalesceMs >= 0 && config.flushCoalesceMs <= 1000, 'flushCoalesceMs', 'an integer in [0, 1000]');
   if (config.flushConcurrencyMax !== undefined) check(int(config.flushConcurrencyMax) && config.flushConcurrencyMax >= 1, 'flushConcurrencyMax', 'a positive integer');
   if (config.retentionCheckIntervalMs !== undefined) check(int(config.retentionCheckIntervalMs) && config.retentionCheckIntervalMs >= 1, 'retentionCheckIntervalMs', 'a positive integer');
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { LogManager } from './log-manager.ts';
 import { buildBatch, buildSimpleBatch } from './test-batches.ts';
 import { StorageError } from './errors.ts';
+import { MemoryFileIO } from './memory-file-io.ts';
 import { readInt64, CRC, MAGIC, ATTRIBUTES, readInt16, MAX_TIMESTAMP } from './record-batch.ts';
 import type { LogManagerConfig } from './types.ts';
 
@@ -279,6 +280,40 @@ describe('PartitionLog', () => {
     );
     assert.equal(done, appends);
     assert.ok(manager.stats.fsyncs < appends / 4, `fsyncs ${manager.stats.fsyncs} for ${appends} appends`);
+    await manager.close();
+  });
+
+  test('flushCoalesceMs: appends arriving while a flush runs share a later fdatasync; an idle log flushes at once', async () => {
+    // A pipelined producer: one append per ~1 ms for ~120 ms, each awaiting durability.
+    const pipelined = async (flushCoalesceMs: number): Promise<number> => {
+      const io = new MemoryFileIO({ syncLatencyMs: 0.5 });
+      const manager = await LogManager.open({ dir: '/data', io, config: { flushMode: 'always', flushCoalesceMs, retentionCheckIntervalMs: 3_600_000 } });
+      const log = manager.getOrCreate('pipe', 0);
+      const before = manager.stats.fsyncs;
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < 120; i++) {
+        waits.push(log.durable(log.append(buildSimpleBatch(1, 100, i)).nextOffset));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await Promise.all(waits);
+      assert.equal(log.durableOffset, 120);
+      const fsyncs = manager.stats.fsyncs - before;
+      await manager.close();
+      return fsyncs;
+    };
+    const backToBack = await pipelined(0);
+    const coalesced = await pipelined(40);
+    // Appends span >= 120 ms: at most one flush started per 40 ms, plus the first and the last.
+    assert.ok(coalesced <= 8, `fsyncs with flushCoalesceMs 40: ${coalesced}`);
+    assert.ok(backToBack > 2 * coalesced, `fsyncs back to back ${backToBack} vs coalesced ${coalesced}`);
+
+    // Sequential appends (one waiter at a time) never wait for the coalescing window.
+    const io = new MemoryFileIO();
+    const manager = await LogManager.open({ dir: '/data', io, config: { flushMode: 'always', flushCoalesceMs: 1000, retentionCheckIntervalMs: 3_600_000 } });
+    const log = manager.getOrCreate('seq', 0);
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await log.durable(log.append(buildSimpleBatch(1, 100, i)).nextOffset);
+    assert.ok(performance.now() - started < 900, `20 sequential durable appends took ${performance.now() - started} ms`);
     await manager.close();
   });
 

@@ -30,6 +30,11 @@ export interface LogManagerConfig extends LogConfig {
   retentionCheckIntervalMs: number;
   /** At most this many fdatasync calls in flight at once. */
   flushConcurrencyMax: number;
+  /**
+   * A log whose appends outpace its fdatasyncs starts its next flush no sooner than this
+   * after the previous one started (0: at once). An idle log flushes at once regardless.
+   */
+  flushCoalesceMs: number;
 }
 
 export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
@@ -47,6 +52,7 @@ export const defaultLogManagerConfig: Readonly<LogManagerConfig> = Object.freeze
   openFilesMax: 1024,
   retentionCheckIntervalMs: 30_000,
   flushConcurrencyMax: 8,
+  flushCoalesceMs: 5,
 });
 
 /** What an append assigned. Offsets are Numbers (asserted < 2^53). */
