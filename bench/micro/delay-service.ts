@@ -1,6 +1,8 @@
 // In-process rates of the delay service (no network): schedule N messages in
 // batches, then fire them all, on a real LogManager + LMDB index in a temp dir.
-// `node bench/micro/delay-service.ts [N] [batch] [bodyBytes]`. Prints JSON.
+// `node bench/micro/delay-service.ts [N] [batch] [bodyBytes] [random|ordered]`. Prints JSON.
+// Due times are spread over a 100 s window: `random` (default) in a scrambled order, `ordered`
+// in the order they are scheduled (one delay level / one fixed delay for everything).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,12 +14,14 @@ import { DelayService, type ScheduleRequest } from '../../src/delay/service.ts';
 const n = Number(process.argv[2] ?? 1_000_000);
 const batch = Number(process.argv[3] ?? 100);
 const bodyBytes = Number(process.argv[4] ?? 128);
+const dueOrder = process.argv[5] ?? 'random';
+if (dueOrder !== 'random' && dueOrder !== 'ordered') throw new Error(`due order ${dueOrder}: random or ordered`);
 const partitions = 8;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-micro-'));
 let now = 1_800_000_000_000;
 const lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => now });
 const service = DelayService.open({
-  log: lm.getOrCreate(DELAY_TOPIC, 0),
+  log: lm.getOrCreate(DELAY_TOPIC, 0, { indexIntervalBytes: 512, segmentBytesMax: 64 * 1024 * 1024 }), // as the broker opens it
   index: LmdbDelayIndex.open(path.join(dir, 'index')),
   targets: {
     partitionCount: () => partitions,
@@ -40,7 +44,7 @@ let t = performance.now();
 for (let i = 0; i < n; i += batch) {
   const requests: ScheduleRequest[] = [];
   for (let j = i; j < Math.min(n, i + batch); j++) {
-    requests.push({ topic: 't', partition: j % partitions, key: null, value: body, headers: [{ key: 'UNIQ_KEY', value: Buffer.from(String(j)) }], timestampMs: now, deliverAtMs: now + 1000 + ((j * 7919) % windowMs), repeat: null });
+    requests.push({ topic: 't', partition: j % partitions, key: null, value: body, headers: [{ key: 'UNIQ_KEY', value: Buffer.from(String(j)) }], timestampMs: now, deliverAtMs: now + 1000 + (dueOrder === 'random' ? (j * 7919) % windowMs : Math.floor((j * windowMs) / n)), repeat: null });
   }
   service.schedule(requests);
   if (i + batch >= 10_000 && rssAt10k === 0) {
@@ -63,7 +67,7 @@ t = performance.now();
 const fired = service.runDue();
 lm.commitStaged();
 const fireS = (performance.now() - t) / 1000;
-console.log(JSON.stringify({ n, batch, bodyBytes, scheduledPerS: Math.round(n / scheduleS), firedPerS: Math.round(fired / fireS), fired, rssMiBAt10kPending: rssAt10k, rssMiBAtAllPending: rssAt1M, rssMiBAfterFire: rssMiB(), heapMiB: heapMiB() }));
+console.log(JSON.stringify({ n, batch, bodyBytes, dueOrder, scheduledPerS: Math.round(n / scheduleS), firedPerS: Math.round(fired / fireS), fired, rssMiBAt10kPending: rssAt10k, rssMiBAtAllPending: rssAt1M, rssMiBAfterFire: rssMiB(), heapMiB: heapMiB() }));
 await service.close();
 await lm.close();
 fs.rmSync(dir, { recursive: true, force: true });

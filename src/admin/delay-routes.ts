@@ -449,14 +449,16 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
       if (after !== null && after.dueMs < fromMs) after = null; // a cursor before the window: the window's start
       const b = broker();
       const topic = await targetTopic(b, topicName, false);
-      // One more than asked for tells whether there is a next page.
-      const views = b.delays.list(topic.name, fromMs, toMs, after, limit + 1);
+      // One more than asked for tells whether there is a next page. A page may also end short
+      // (even empty) with a next link: one request looks at a bounded number of pending
+      // schedules of all topics.
+      const { views, stoppedAt } = b.delays.list(topic.name, fromMs, toMs, after, limit + 1);
       const page = views.slice(0, limit);
       let next: string | null = null;
       let nextToken: string | null = null;
-      if (views.length > limit) {
-        const last = page[page.length - 1]!;
-        nextToken = encodePageToken(last.nextFireMs, last.id);
+      const resume = views.length > limit ? { dueMs: page[page.length - 1]!.nextFireMs, id: page[page.length - 1]!.id } : stoppedAt;
+      if (resume !== null) {
+        nextToken = encodePageToken(resume.dueMs, resume.id);
         const params = new URLSearchParams({ topic: topic.name });
         if (query.fromMs !== undefined) params.set('fromMs', String(fromMs));
         if (query.toMs !== undefined) params.set('toMs', String(toMs));

@@ -57,6 +57,8 @@ export interface BrokerConfig {
 export const DELAY_ENABLE_CONFIG = 'diglot.delay.enable';
 /** Segments of `__delay`: trimming frees whole segments. */
 const DELAY_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
+/** Firing reads one SCHEDULE record (a small batch) at a time: a denser offset index makes that a short read. */
+const DELAY_INDEX_INTERVAL_BYTES = 512;
 export const DEFAULT_DELAY_HORIZON_MS = 365 * 24 * 3600 * 1000;
 /** Directory of the delay index under the data directory (not a log: no `-<partition>` suffix). */
 export const DELAY_INDEX_DIR = 'delay-index';
@@ -124,9 +126,15 @@ export class Broker {
     // Groups that only have committed offsets (simple consumers, RocketMQ, a restart) are listed too.
     for (const groupId of offsets.groupsWithOffsets()) this.groups.ensureGroup(groupId);
     this.delayLevelsMs = parseDelayLevels(config.delayLevels ?? DEFAULT_DELAY_LEVELS);
-    const delayLog = logManager.getOrCreate(DELAY_TOPIC, 0);
     // Held until delivered, then trimmed by the delay service (segments small enough for that to free space).
-    delayLog.config = { ...delayLog.config, retentionMs: -1, retentionBytes: -1, segmentBytesMax: Math.min(delayLog.config.segmentBytesMax, DELAY_SEGMENT_BYTES_MAX) };
+    const delayLogConfig = {
+      retentionMs: -1,
+      retentionBytes: -1,
+      segmentBytesMax: Math.min(logManager.config.segmentBytesMax, DELAY_SEGMENT_BYTES_MAX),
+      indexIntervalBytes: Math.min(logManager.config.indexIntervalBytes, DELAY_INDEX_INTERVAL_BYTES),
+    };
+    const delayLog = logManager.getOrCreate(DELAY_TOPIC, 0, delayLogConfig);
+    delayLog.config = { ...delayLog.config, ...delayLogConfig }; // an existing log: its new segments
     this.delays = DelayService.open({
       log: delayLog,
       index: config.delayIndex === 'memory' ? new MemoryDelayIndex() : LmdbDelayIndex.open(join(logManager.dir, DELAY_INDEX_DIR)),

@@ -51,6 +51,11 @@ export interface InFlightRound {
   starts: Array<[topic: string, partition: number, offset: number]>;
 }
 
+export interface TopicListing {
+  entries: DueEntry[];
+  stoppedAt: DueEntry | null;
+}
+
 export interface DelayIndex {
   /** The next `__delay` offset to fold in (0 for an empty index). */
   readonly applied: number;
@@ -70,8 +75,12 @@ export interface DelayIndex {
   /** Up to `limit` entries due at or before `uptoMs`, in (dueMs, id) order. */
   due(uptoMs: number, limit: number): DueEntry[];
   firstDueMs(): number | null;
-  /** Pending entries of `topic` due in [fromMs, toMs), after the cursor, in (dueMs, id) order. */
-  listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DueEntry[];
+  /**
+   * Pending entries of `topic` due in [fromMs, toMs), after the cursor, in (dueMs, id) order:
+   * up to `limit` of them among at most `scanMax` due entries of any topic. `stoppedAt` is where
+   * the scan ran out of `scanMax` before the window's end (a cursor to go on from), else null.
+   */
+  listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number): TopicListing;
   /** The lowest id among up to `limit` due entries after the cursor (scanned in key order), and where the scan stopped. */
   scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null };
   /** Drops everything (before a rebuild from the log). */
@@ -161,14 +170,18 @@ export class MemoryDelayIndex implements DelayIndex {
     return this.#sortedDue()[0]?.dueMs ?? null;
   }
 
-  listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DueEntry[] {
-    const out: DueEntry[] = [];
+  listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number): TopicListing {
+    const entries: DueEntry[] = [];
+    let scanned = 0;
     for (const e of this.#sortedDue()) {
-      if (out.length >= limit || e.dueMs >= toMs) break;
-      if (e.topic !== topic || e.dueMs < fromMs || (after !== null && compareDue(e, after) <= 0)) continue;
-      out.push({ dueMs: e.dueMs, id: e.id });
+      if (entries.length >= limit || e.dueMs >= toMs) break;
+      if (e.dueMs < fromMs || (after !== null && compareDue(e, after) <= 0)) continue;
+      if (scanned === scanMax) return { entries, stoppedAt: after };
+      scanned++;
+      after = { dueMs: e.dueMs, id: e.id };
+      if (e.topic === topic) entries.push(after);
     }
-    return out;
+    return { entries, stoppedAt: null };
   }
 
   scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null } {
@@ -196,7 +209,7 @@ export class MemoryDelayIndex implements DelayIndex {
 }
 
 /** Bumped when the layout changes: an index of another version is rebuilt from the log. */
-const LAYOUT_VERSION = 6;
+const LAYOUT_VERSION = 7;
 
 const STATE_NAMES: readonly DelayStateName[] = ['pending', 'delivered', 'cancelled', 'failed'];
 /** state u8 | partition u32 | fires u32 | deliverAtMs f64 | nextFireMs f64 | timestampMs f64 | topic len u16 | rest len u32 | topic | rest JSON (repeat, reason) */
@@ -244,7 +257,7 @@ export function decodeState(id: number, buf: Buffer): DelayState {
 }
 
 // Binary keys (memcmp order = numeric order for big-endian unsigned values):
-// state id(8) · due dueMs(8) id(8) · byTopic topic 0x00 dueMs(8) id(8).
+// state id(8) · due dueMs(8) id(8), whose value is the target topic's name (listings filter on it).
 const EMPTY = Buffer.alloc(0);
 const KEY_SCRATCH = Buffer.allocUnsafe(16);
 const TWO_32 = 2 ** 32;
@@ -256,6 +269,17 @@ function writeU64(buf: Buffer, pos: number, n: number): void {
 
 function readU64(buf: Buffer, pos: number): number {
   return buf.readUInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
+}
+
+/** The last topic name's bytes: schedules come in runs for one topic. */
+let lastTopic = '';
+let lastTopicBytes = EMPTY;
+function topicBytes(topic: string): Buffer {
+  if (topic !== lastTopic) {
+    lastTopic = topic;
+    lastTopicBytes = Buffer.from(topic, 'utf8');
+  }
+  return lastTopicBytes;
 }
 
 /** LMDB copies keys at once: the scratch is reused. */
@@ -271,15 +295,6 @@ function dueKey(dueMs: number, id: number, into: Buffer = KEY_SCRATCH): Buffer {
   return into;
 }
 
-function topicKey(topic: string, dueMs: number, id: number): Buffer {
-  const n = Buffer.byteLength(topic);
-  const key = Buffer.allocUnsafe(n + 17);
-  key.write(topic, 0, 'utf8');
-  key[n] = 0; // topic names never hold NUL: the prefix ends here
-  writeU64(key, n + 1, dueMs);
-  writeU64(key, n + 9, id);
-  return key;
-}
 
 /**
  * LMDB twin. `noSync`: the index is derived — kill -9 keeps every committed
@@ -291,7 +306,6 @@ export class LmdbDelayIndex implements DelayIndex {
   readonly #meta: Database<unknown, string>;
   readonly #states: Database<Buffer, Buffer>;
   readonly #due: Database<Buffer, Buffer>;
-  readonly #byTopic: Database<Buffer, Buffer>;
   #applied: number;
   #pending: number;
 
@@ -300,9 +314,12 @@ export class LmdbDelayIndex implements DelayIndex {
     this.#meta = env.openDB<unknown, string>({ name: 'meta' });
     this.#states = env.openDB<Buffer, Buffer>({ name: 'state', encoding: 'binary', keyEncoding: 'binary' });
     this.#due = env.openDB<Buffer, Buffer>({ name: 'due', encoding: 'binary', keyEncoding: 'binary' });
-    this.#byTopic = env.openDB<Buffer, Buffer>({ name: 'byTopic', encoding: 'binary', keyEncoding: 'binary' });
     const version = this.#meta.get('version');
-    if (version !== undefined && version !== LAYOUT_VERSION) this.clear();
+    if (version !== undefined && version !== LAYOUT_VERSION) {
+      // Layout 6 kept a second, per-topic due index: its pages go too.
+      env.openDB<Buffer, Buffer>({ name: 'byTopic', encoding: 'binary', keyEncoding: 'binary' }).dropSync();
+      this.clear();
+    }
     if (version !== LAYOUT_VERSION) this.#meta.putSync('version', LAYOUT_VERSION);
     this.#applied = (this.#meta.get('applied') as number | undefined) ?? 0;
     this.#pending = (this.#meta.get('pending') as number | undefined) ?? 0;
@@ -349,13 +366,11 @@ export class LmdbDelayIndex implements DelayIndex {
   }
 
   addDue(topic: string, entry: DueEntry): void {
-    void this.#due.put(dueKey(entry.dueMs, entry.id), EMPTY);
-    void this.#byTopic.put(topicKey(topic, entry.dueMs, entry.id), EMPTY);
+    void this.#due.put(dueKey(entry.dueMs, entry.id), topicBytes(topic));
   }
 
-  removeDue(topic: string, entry: DueEntry): void {
+  removeDue(_topic: string, entry: DueEntry): void {
     void this.#due.remove(dueKey(entry.dueMs, entry.id));
-    void this.#byTopic.remove(topicKey(topic, entry.dueMs, entry.id));
   }
 
   setPendingCount(count: number): void {
@@ -393,15 +408,22 @@ export class LmdbDelayIndex implements DelayIndex {
     return null;
   }
 
-  listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DueEntry[] {
+  listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number): TopicListing {
     // Due times and ids are integers: (t, id + 1) is the first key after the cursor.
-    const start = after === null ? topicKey(topic, fromMs, 0) : topicKey(topic, after.dueMs, after.id + 1);
-    const prefix = start.length - 16;
-    const out: DueEntry[] = [];
-    for (const key of this.#byTopic.getKeys({ start, end: topicKey(topic, toMs, 0), limit })) {
-      out.push({ dueMs: readU64(key, prefix), id: readU64(key, prefix + 8) });
+    const start = after === null ? dueKey(fromMs, 0, Buffer.allocUnsafe(16)) : dueKey(after.dueMs, after.id + 1, Buffer.allocUnsafe(16));
+    const wanted = topicBytes(topic);
+    const entries: DueEntry[] = [];
+    let scanned = 0;
+    let last: DueEntry | null = after;
+    for (const { key, value } of this.#due.getRange({ start, end: dueKey(toMs, 0, Buffer.allocUnsafe(16)), limit: scanMax })) {
+      scanned++;
+      last = { dueMs: readU64(key, 0), id: readU64(key, 8) };
+      if (value.equals(wanted)) {
+        entries.push(last);
+        if (entries.length >= limit) return { entries, stoppedAt: null };
+      }
     }
-    return out;
+    return { entries, stoppedAt: scanned === scanMax ? last : null };
   }
 
   scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null } {
@@ -419,7 +441,6 @@ export class LmdbDelayIndex implements DelayIndex {
   clear(): void {
     this.#states.clearSync();
     this.#due.clearSync();
-    this.#byTopic.clearSync();
     this.#meta.clearSync();
     this.#meta.putSync('version', LAYOUT_VERSION);
     this.#applied = 0;

@@ -273,25 +273,35 @@ for (const kind of ['memory', 'lmdb'] as const) {
     try {
       const t0 = h.clock.now;
       const requests: ScheduleRequest[] = [];
-      for (let i = 0; i < 25; i++) requests.push(request(h, { deliverAtMs: t0 + 1000 + (i % 5) * 100, value: Buffer.from(`m${i}`) }));
-      requests.push(request(h, { topic: 'u', deliverAtMs: t0 + 1100 }));
-      h.service.schedule(requests);
-      const seen: number[] = [];
-      let after = null;
-      for (let page = 0; page < 10; page++) {
-        const items = h.service.list('t', t0 + 1100, t0 + 1400, after, 4);
-        if (items.length === 0) break;
-        for (const item of items) seen.push(item.id);
-        const last = items[items.length - 1]!;
-        after = { dueMs: last.nextFireMs, id: last.id };
+      for (let i = 0; i < 25; i++) {
+        requests.push(request(h, { deliverAtMs: t0 + 1000 + (i % 5) * 100, value: Buffer.from(`m${i}`) }));
+        if (i % 2 === 0) requests.push(request(h, { topic: 'u', deliverAtMs: t0 + 1000 + (i % 5) * 100 }));
       }
-      // due t0+1100, 1200, 1300: 15 of the 25, ordered by (due, id)
-      const expected = requests
-        .map((r, id) => ({ id, r }))
-        .filter(({ r }) => r.topic === 't' && r.deliverAtMs >= t0 + 1100 && r.deliverAtMs < t0 + 1400)
-        .sort((a, b) => a.r.deliverAtMs - b.r.deliverAtMs || a.id - b.id)
-        .map(({ id }) => id);
-      assert.deepEqual(seen, expected);
+      h.service.schedule(requests);
+      // Pages of 4; the second pass looks at only 3 schedules (of either topic) per call, so
+      // some pages end short, some empty, each with a cursor to go on from.
+      for (const scanMax of [undefined, 3]) {
+        const seen: number[] = [];
+        let after = null;
+        let shortPages = 0;
+        for (let page = 0; page < 100; page++) {
+          const { views, stoppedAt } = h.service.list('t', t0 + 1100, t0 + 1400, after, 4, scanMax);
+          if (views.length < 4 && stoppedAt !== null) shortPages++;
+          for (const item of views) seen.push(item.id);
+          const last = views[views.length - 1];
+          after = stoppedAt ?? (last === undefined || views.length < 4 ? null : { dueMs: last.nextFireMs, id: last.id });
+          if (after === null) break;
+        }
+        if (scanMax === 3) assert.ok(shortPages > 0, 'the scan budget never ran out');
+        // due t0+1100, 1200, 1300: 15 of the 25, ordered by (due, id)
+        const expected = requests
+          .map((r, id) => ({ id, r }))
+          .filter(({ r }) => r.topic === 't' && r.deliverAtMs >= t0 + 1100 && r.deliverAtMs < t0 + 1400)
+          .sort((a, b) => a.r.deliverAtMs - b.r.deliverAtMs || a.id - b.id)
+          .map(({ id }) => id);
+        assert.equal(expected.length, 15);
+        assert.deepEqual(seen, expected, `scanMax ${scanMax}`);
+      }
     } finally {
       await h.close();
     }

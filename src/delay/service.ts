@@ -8,7 +8,7 @@
 import { assert } from '../storage/errors.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { buildRecordBatch, forEachBatch, readRecordAt, readRecords, type RecordHeader, type RecordInput } from '../storage/records.ts';
-import { BASE_OFFSET, LAST_OFFSET_DELTA, RECORDS as RECORDS_START, readInt32, readInt64 } from '../storage/record-batch.ts';
+import { BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, RECORDS as RECORDS_START, readInt32, readInt64 } from '../storage/record-batch.ts';
 import type { ReadResult } from '../storage/types.ts';
 import type { DelayIndex, DelayState, DueEntry, InFlightRound, RepeatSpec } from './index-store.ts';
 import {
@@ -32,6 +32,12 @@ const APPLY_QUEUE_MAX = 1024;
 const IDLE_POLL_MS = 1000;
 /** Bytes read per step when replaying `__delay` and when scanning targets after a crash. */
 const READ_BYTES = 256 * 1024;
+/** Pending schedules (of every topic) one listing call looks at, at most (~10 ms). */
+export const LIST_SCAN_MAX = 20_000;
+/** A schedule read reads ahead over at most this many following due ids... */
+const READ_AHEAD_IDS_MAX = 1024;
+/** ...while they average at most this many `__delay` offsets apart (else each id is read alone). */
+const READ_AHEAD_DENSITY = 4;
 /**
  * Work per dispatch turn before yielding to the event loop: consumers pull
  * what was just delivered between turns (a 50 ms budget held pulls back so
@@ -254,19 +260,23 @@ export class DelayService {
     return { ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] };
   }
 
-  /** Pending schedules of a topic due in [fromMs, toMs), in due order, after the cursor. */
-  list(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number): DelayView[] {
+  /**
+   * Pending schedules of a topic due in [fromMs, toMs), in due order, after the cursor. One call
+   * looks at no more than `scanMax` pending schedules of all topics (the index has one due order
+   * for every topic): when that runs out first, `stoppedAt` says where to go on from.
+   */
+  list(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number = LIST_SCAN_MAX): { views: DelayView[]; stoppedAt: DueEntry | null } {
     this.#applyQueued();
-    const entries = this.#index.listTopic(topic, fromMs, toMs, after, limit);
+    const { entries, stoppedAt } = this.#index.listTopic(topic, fromMs, toMs, after, limit, scanMax);
     const records = this.#readSchedules(entries.map((e) => e.id));
-    const out: DelayView[] = [];
+    const views: DelayView[] = [];
     for (const e of entries) {
       const record = records.get(e.id);
       const state = this.#stateOf(e.id, record);
       if (state === undefined) continue;
-      out.push({ ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] });
+      views.push({ ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] });
     }
-    return out;
+    return { views, stoppedAt };
   }
 
   // ---- dispatch ------------------------------------------------------------
@@ -579,23 +589,40 @@ export class DelayService {
     return derivedState(id, r, this.#index.hasDue({ dueMs: r.deliverAtMs, id }));
   }
 
-  /** Reads the SCHEDULE records of `ids` from `__delay`: one batch read per id, only its record decoded. */
+  /**
+   * Reads the SCHEDULE records of `ids` from `__delay`, decoding only those records. Ids close
+   * together (a backlog fires schedules in the order they were written) share one read of the
+   * batches between them; a lone id reads just its batch.
+   */
   #readSchedules(ids: readonly number[]): Map<number, ScheduleRecord> {
     const out = new Map<number, ScheduleRecord>();
     const sorted = [...new Set(ids)].sort((a, b) => a - b);
-    let batch: Buffer | null = null;
-    let batchFrom = -1;
-    let batchTo = -1; // exclusive
-    for (const id of sorted) {
-      if (id < this.#log.logStartOffset || id >= this.#log.logEndOffset) continue;
-      if (batch === null || id < batchFrom || id >= batchTo) {
-        const result = this.#log.read(id, 1); // the one batch holding `id`
+    const log = this.#log;
+    let buf: Buffer | null = null;
+    let bufNext = -1; // offset after the last batch in buf
+    let pos = 0; // position of the batch the cursor is at
+    let bytesPerOffset = 0; // learnt from the last read
+    for (let i = 0; i < sorted.length; i++) {
+      const id = sorted[i]!;
+      if (id < log.logStartOffset || id >= log.logEndOffset) continue;
+      if (buf === null || id < readInt64(buf, pos + BASE_OFFSET) || id >= bufNext) {
+        // Read ahead to the last of the following ids that are dense enough to be worth it.
+        let last = i;
+        while (last + 1 < sorted.length && last - i < READ_AHEAD_IDS_MAX && sorted[last + 1]! - id <= READ_AHEAD_DENSITY * (last + 2 - i)) last++;
+        const spanBytes = bytesPerOffset * (sorted[last]! - id + 1);
+        const result = log.read(id, last === i || bytesPerOffset === 0 ? 1 : Math.min(READ_BYTES, Math.ceil(spanBytes)));
         if (result.bytes.length < RECORDS_START) continue;
-        batch = result.bytes;
-        batchFrom = readInt64(batch, BASE_OFFSET);
-        batchTo = batchFrom + readInt32(batch, LAST_OFFSET_DELTA) + 1;
+        buf = result.bytes;
+        bufNext = result.nextOffset;
+        pos = 0;
+        bytesPerOffset = buf.length / (result.nextOffset - result.firstOffset);
       }
-      const r = readRecordAt(batch, 0, id);
+      // Step the cursor to the batch holding `id` (ids ascend, so it only moves forward).
+      while (pos < buf.length && readInt64(buf, pos + BASE_OFFSET) + readInt32(buf, pos + LAST_OFFSET_DELTA) < id) {
+        pos += LOG_OVERHEAD + readInt32(buf, pos + BATCH_LENGTH);
+      }
+      assert(pos < buf.length, `__delay read up to ${bufNext} holds no batch with offset ${id}`);
+      const r = readRecordAt(buf, pos, id);
       if (r === null) continue;
       const record = decodeDelayRecord(r);
       if (record.kind === 'schedule') out.set(id, record);
