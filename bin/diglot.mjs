@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // Entry point of the `diglot` command. Plain JavaScript so that an older Node
 // gets a clear message instead of a syntax error from the TypeScript sources.
 const [major] = process.versions.node.split('.').map(Number);

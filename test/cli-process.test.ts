@@ -1,6 +1,7 @@
 // The real `diglot` command as a child process: exit codes, messages, and a
 // full start → probe → SIGTERM → exit 0 cycle.
 
+import { NODE_FLAGS } from '../bin/node-flags.mjs';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ interface Run {
 
 function run(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, bin, ...args], { cwd: tmp, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let stdout = '';
     let stderr = '';
@@ -57,7 +58,7 @@ function run(args: string[], env: Record<string, string> = {}, timeoutMs = 15_00
 
 /** A running broker and its parsed log lines. */
 function startBroker(args: string[]) {
-  const child = spawn(process.execPath, [bin, 'start', ...args], { cwd: tmp, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, bin, 'start', ...args], { cwd: tmp, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: Array<Record<string, unknown>> = [];
   const nonJson: string[] = [];

@@ -32,6 +32,7 @@
 // that took every message as present fails with losses (each checked by hand).
 // The seed is printed; DIGLOT_DELAY_KILL9_SEED=<seed> repeats a run's choices
 // (the moments themselves depend on timing).
+import { NODE_FLAGS } from '../bin/node-flags.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -132,7 +133,7 @@ interface Run {
 function startBroker(n: number, dataDir: string): Run {
   const child = spawn(
     process.execPath,
-    [bin, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0', '--rocketmq-port', '0', '--admin-port', '0', '--log-level', 'info'],
+    [...NODE_FLAGS, bin, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0', '--rocketmq-port', '0', '--admin-port', '0', '--log-level', 'info'],
     { cwd: dataDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let resolveReady!: () => void;

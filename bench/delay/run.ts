@@ -15,6 +15,7 @@
 // driver run warms its JVM and the broker's timer path with --warmup messages that are not counted. The report on
 // stdout puts both brokers side by side with Diglot/RocketMQ ratios and the targets; progress on stderr.
 
+import { NODE_FLAGS } from '../../bin/node-flags.mjs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -449,7 +450,7 @@ async function startDiglot(dir: string): Promise<RunningTarget> {
   while (rocketmqPort === kafkaPort) rocketmqPort = await freePort();
   const logFile = path.join(dir, 'diglot.log');
   const args = [
-    path.join(diglotRoot, 'bin/diglot.mjs'), 'start',
+    ...NODE_FLAGS, path.join(diglotRoot, 'bin/diglot.mjs'), 'start',
     '--kafka-port', String(kafkaPort), '--rocketmq-port', String(rocketmqPort), '--admin-port', '0',
     '--data-dir', path.join(dir, 'data'), '--host', '127.0.0.1', '--log-level', 'warn',
   ];

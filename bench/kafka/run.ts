@@ -13,6 +13,7 @@
 // targets of issue 3 (throughput >= 1.5x, p99 <= Kafka's); progress goes to stderr. Nothing is
 // estimated: a figure a tool did not print is shown as n/a with the reason. See README.md for the knobs.
 
+import { NODE_FLAGS } from '../../bin/node-flags.mjs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -259,7 +260,7 @@ async function startDiglotBroker(workDir: string): Promise<RunningBroker> {
   fs.mkdirSync(dir, { recursive: true });
   const logFile = path.join(dir, 'diglot.log');
   const args = [
-    path.join(ROOT, 'bin/diglot.mjs'), 'start',
+    ...NODE_FLAGS, path.join(ROOT, 'bin/diglot.mjs'), 'start',
     '--host', '127.0.0.1', '--kafka-port', String(port), '--rocketmq-port', '0', '--admin-port', '0',
     '--data-dir', path.join(dir, 'data'),
     // The reference broker's server.properties sets group.initial.rebalance.delay.ms=0: same here.

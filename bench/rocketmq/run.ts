@@ -17,6 +17,7 @@
 // over those pids, sampled every 200 ms) are taken around every step. The report on stdout puts both side by side
 // with Diglot/RocketMQ ratios and the targets of the issue (TPS >= 1.5x, average RT <= 1.0x); progress on stderr.
 
+import { NODE_FLAGS } from '../../bin/node-flags.mjs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -465,7 +466,7 @@ async function startDiglot(dir: string): Promise<RunningTarget> {
   while (rocketmqPort === kafkaPort) rocketmqPort = await freePort();
   const logFile = path.join(dir, 'diglot.log');
   const args = [
-    path.join(ROOT, 'bin/diglot.mjs'), 'start',
+    ...NODE_FLAGS, path.join(ROOT, 'bin/diglot.mjs'), 'start',
     '--kafka-port', String(kafkaPort), '--rocketmq-port', String(rocketmqPort), '--admin-port', '0',
     '--data-dir', path.join(dir, 'data'), '--host', '127.0.0.1', '--log-level', 'warn',
   ];

@@ -1,5 +1,6 @@
 // The broker under test: Diglot (default) or Apache Kafka 4.3.1 (CONFORMANCE_TARGET=kafka), on 127.0.0.1,
 // with start, restart (same ports, same data) and stop.
+import { NODE_FLAGS } from '../../../bin/node-flags.mjs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,6 +69,7 @@ class DiglotTarget implements Target {
       this.rocketmqPort = await freePort();
     }
     const args = [
+      ...NODE_FLAGS,
       path.join(REPO, 'bin', 'diglot.mjs'),
       'start',
       '--kafka-port', String(this.port),

@@ -1,6 +1,7 @@
 // The broker under test for the RocketMQ conformance runner: Diglot (default) or Apache RocketMQ 5.3.3
 // (CONFORMANCE_TARGET=rocketmq, via reference/rocketmq/rocketmq.ts), on 127.0.0.1, with start, restart (same ports,
 // same data) and stop.
+import { NODE_FLAGS } from '../../../bin/node-flags.mjs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -80,6 +81,7 @@ class DiglotTarget implements Target {
       this.rocketmqPort = await freePort();
     }
     const args = [
+      ...NODE_FLAGS,
       path.join(REPO, 'bin', 'diglot.mjs'),
       'start',
       '--kafka-port', String(this.kafkaPort),
