@@ -71,15 +71,21 @@ function decodeJsonHeader(header: Buffer, body: Buffer): RemotingCommand {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RemotingDecodeError('JSON header is not an object');
   const h = parsed as Record<string, unknown>;
-  const extFields: Record<string, string> = {};
+  let extFields: Record<string, string>;
   const ext = h['extFields'];
-  if (ext !== undefined && ext !== null) {
+  if (ext === undefined || ext === null) extFields = {};
+  else {
     if (typeof ext !== 'object' || Array.isArray(ext)) throw new RemotingDecodeError('extFields is not an object');
-    for (const [k, v] of Object.entries(ext as Record<string, unknown>)) {
-      if (v === null || v === undefined) continue;
-      // ali-ons sends numbers and booleans as raw JSON values.
-      extFields[k] = typeof v === 'string' ? v : typeof v === 'object' ? jsonText(v as object, k) : String(v);
+    // Java clients send only strings: the parsed object is used as it is. Anything else is
+    // converted in place — ali-ons sends numbers and booleans as raw JSON values; null means absent.
+    const fields = ext as Record<string, unknown>;
+    for (const k in fields) {
+      const v = fields[k];
+      if (typeof v === 'string') continue;
+      if (v === null) delete fields[k];
+      else fields[k] = typeof v === 'object' ? jsonText(v, k) : String(v);
     }
+    extFields = fields as Record<string, string>;
   }
   const remark = h['remark'];
   const language = h['language'];
