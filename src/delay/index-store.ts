@@ -295,7 +295,6 @@ function dueKey(dueMs: number, id: number, into: Buffer = KEY_SCRATCH): Buffer {
   return into;
 }
 
-
 /**
  * LMDB twin. `noSync`: the index is derived — kill -9 keeps every committed
  * transaction (page cache); after a power loss it may be behind (replayed from
@@ -415,7 +414,9 @@ export class LmdbDelayIndex implements DelayIndex {
     const entries: DueEntry[] = [];
     let scanned = 0;
     let last: DueEntry | null = after;
-    for (const { key, value } of this.#due.getRange({ start, end: dueKey(toMs, 0, Buffer.allocUnsafe(16)), limit: scanMax })) {
+    // One entry past the bound tells whether the window goes on after it.
+    for (const { key, value } of this.#due.getRange({ start, end: dueKey(toMs, 0, Buffer.allocUnsafe(16)), limit: scanMax + 1 })) {
+      if (scanned === scanMax) return { entries, stoppedAt: last };
       scanned++;
       last = { dueMs: readU64(key, 0), id: readU64(key, 8) };
       if (value.equals(wanted)) {
@@ -423,7 +424,7 @@ export class LmdbDelayIndex implements DelayIndex {
         if (entries.length >= limit) return { entries, stoppedAt: null };
       }
     }
-    return { entries, stoppedAt: scanned === scanMax ? last : null };
+    return { entries, stoppedAt: null };
   }
 
   scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null } {

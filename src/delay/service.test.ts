@@ -302,6 +302,11 @@ for (const kind of ['memory', 'lmdb'] as const) {
         assert.equal(expected.length, 15);
         assert.deepEqual(seen, expected, `scanMax ${scanMax}`);
       }
+      // 22 schedules of either topic lie in the window: a bound of exactly 22 ends the window, 21 does not.
+      const inWindow = requests.filter((r) => r.deliverAtMs >= t0 + 1100 && r.deliverAtMs < t0 + 1400).length;
+      assert.equal(inWindow, 22);
+      assert.equal(h.service.list('t', t0 + 1100, t0 + 1400, null, 100, inWindow).stoppedAt, null);
+      assert.notEqual(h.service.list('t', t0 + 1100, t0 + 1400, null, 100, inWindow - 1).stoppedAt, null);
     } finally {
       await h.close();
     }
