@@ -9,6 +9,7 @@ import path from 'node:path';
 import { LogManager } from '../../src/storage/log-manager.ts';
 import { LmdbDelayIndex } from '../../src/delay/index-store.ts';
 import { DELAY_TOPIC } from '../../src/delay/log-records.ts';
+import { delayLogOverrides } from '../../src/broker/broker.ts';
 import { DelayService, type ScheduleRequest } from '../../src/delay/service.ts';
 
 const n = Number(process.argv[2] ?? 1_000_000);
@@ -21,7 +22,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-micro-'));
 let now = 1_800_000_000_000;
 const lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => now });
 const service = DelayService.open({
-  log: lm.getOrCreate(DELAY_TOPIC, 0, { indexIntervalBytes: 512, segmentBytesMax: 64 * 1024 * 1024 }), // as the broker opens it
+  log: lm.getOrCreate(DELAY_TOPIC, 0, delayLogOverrides(lm.config)), // as the broker opens it
   index: LmdbDelayIndex.open(path.join(dir, 'index')),
   targets: {
     partitionCount: () => partitions,

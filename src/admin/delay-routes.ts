@@ -456,7 +456,8 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
       const page = views.slice(0, limit);
       let next: string | null = null;
       let nextToken: string | null = null;
-      const resume = views.length > limit ? { dueMs: page[page.length - 1]!.nextFireMs, id: page[page.length - 1]!.id } : stoppedAt;
+      const last = views.length > limit ? page[page.length - 1]! : null;
+      const resume = last !== null ? { dueMs: last.nextFireMs, id: last.id } : stoppedAt;
       if (resume !== null) {
         nextToken = encodePageToken(resume.dueMs, resume.id);
         const params = new URLSearchParams({ topic: topic.name });

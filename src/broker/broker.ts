@@ -15,7 +15,7 @@ import {
   readInt32,
   readInt64,
 } from '../storage/record-batch.ts';
-import type { ReadResult } from '../storage/types.ts';
+import type { LogConfig, ReadResult } from '../storage/types.ts';
 import { BrokerError, fromStorageCode, type BrokerErrorCode } from './errors.ts';
 import { GroupCoordinator } from './groups/index.ts';
 import { PROTOCOL_STATE_TOPIC } from './internal-log.ts';
@@ -59,6 +59,18 @@ export const DELAY_ENABLE_CONFIG = 'diglot.delay.enable';
 const DELAY_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
 /** Firing reads one SCHEDULE record (a small batch) at a time: a denser offset index makes that a short read. */
 const DELAY_INDEX_INTERVAL_BYTES = 512;
+/**
+ * How `__delay` differs from the manager's defaults: held until delivered, then trimmed by the
+ * delay service (segments small enough for that to free space); a denser offset index.
+ */
+export function delayLogOverrides(base: Readonly<LogConfig>): Partial<LogConfig> {
+  return {
+    retentionMs: -1,
+    retentionBytes: -1,
+    segmentBytesMax: Math.min(base.segmentBytesMax, DELAY_SEGMENT_BYTES_MAX),
+    indexIntervalBytes: Math.min(base.indexIntervalBytes, DELAY_INDEX_INTERVAL_BYTES),
+  };
+}
 export const DEFAULT_DELAY_HORIZON_MS = 365 * 24 * 3600 * 1000;
 /** Directory of the delay index under the data directory (not a log: no `-<partition>` suffix). */
 export const DELAY_INDEX_DIR = 'delay-index';
@@ -126,13 +138,7 @@ export class Broker {
     // Groups that only have committed offsets (simple consumers, RocketMQ, a restart) are listed too.
     for (const groupId of offsets.groupsWithOffsets()) this.groups.ensureGroup(groupId);
     this.delayLevelsMs = parseDelayLevels(config.delayLevels ?? DEFAULT_DELAY_LEVELS);
-    // Held until delivered, then trimmed by the delay service (segments small enough for that to free space).
-    const delayLogConfig = {
-      retentionMs: -1,
-      retentionBytes: -1,
-      segmentBytesMax: Math.min(logManager.config.segmentBytesMax, DELAY_SEGMENT_BYTES_MAX),
-      indexIntervalBytes: Math.min(logManager.config.indexIntervalBytes, DELAY_INDEX_INTERVAL_BYTES),
-    };
+    const delayLogConfig = delayLogOverrides(logManager.config);
     const delayLog = logManager.getOrCreate(DELAY_TOPIC, 0, delayLogConfig);
     delayLog.config = { ...delayLog.config, ...delayLogConfig }; // an existing log: its new segments
     this.delays = DelayService.open({

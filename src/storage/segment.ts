@@ -231,34 +231,9 @@ export class Segment {
   lookupPosition(offset: number): number {
     const relative = offset - this.baseOffset;
     if (relative <= 0) return 0;
-    if (!this.sealed) {
-      const mirror = this.#offsetMirror!;
-      let lo = 0;
-      let hi = mirror.count - 1;
-      let found = 0;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (mirror.words[mid * 2]! <= relative) {
-          found = mirror.words[mid * 2 + 1]!;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
-      return found;
-    }
+    if (!this.sealed) return floorPosition(this.#offsetMirror!.words, this.#offsetMirror!.count, relative);
     const words = this.#sealedOffsetWords();
-    if (words !== null) {
-      let lo = 0;
-      let hi = words.length / 2 - 1;
-      let found = 0;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (words[mid * 2]! <= relative) {
-          found = words[mid * 2 + 1]!;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
-      return found;
-    }
+    if (words !== null) return floorPosition(words, words.length / 2, relative);
     const handle = this.#cache.handle(this.offsetIndexFile);
     const entries = Math.floor(handle.size() / OFFSET_ENTRY_BYTES);
     const entry = entryScratch;
@@ -475,6 +450,21 @@ export class Segment {
 }
 
 const entryScratch = Buffer.alloc(TIME_ENTRY_BYTES);
+
+/** Binary search in `count` (relative offset, position) word pairs: the position of the last entry <= `relative`, else 0. */
+function floorPosition(words: Uint32Array, count: number, relative: number): number {
+  let lo = 0;
+  let hi = count - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (words[mid * 2]! <= relative) {
+      found = words[mid * 2 + 1]!;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
 
 /**
  * Offset indexes of sealed segments kept in memory, least recently used
