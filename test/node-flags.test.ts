@@ -20,8 +20,11 @@ test('this Node accepts the flags and they cap the young generation', () => {
   const run = spawnSync(process.execPath, [...NODE_FLAGS, '-e', probe], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stderr, '');
-  // Fill the young generation so that V8 grows it as far as it may.
-  const grow = `const keep = []; for (let i = 0; i < 3e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep.length = 0; } ${probe}`;
+  // Fill the young generation with objects that survive a scavenge or two, so
+  // that V8 grows it as far as it may. (With 2e5 survivors the uncapped run
+  // stayed at 32 MiB in 1 of 3 runs and failed CI; with 1e6 it reached 64 or
+  // 128 MiB in 30 of 30, 20 of them on a contended machine.)
+  const grow = `const keep = []; for (let i = 0; i < 6e6; i++) { keep.push({ i }); if (keep.length > 1e6) keep.length = 0; } ${probe}`;
   const capped = spawnSync(process.execPath, [...NODE_FLAGS, '-e', grow], { encoding: 'utf8' });
   const uncapped = spawnSync(process.execPath, ['-e', grow], { encoding: 'utf8' });
   assert.equal(capped.status, 0, capped.stderr);
