@@ -64,6 +64,10 @@ export class LogManager {
   // Flush concurrency limit: a bounded count and a FIFO of waiting tasks.
   #flushesInFlight = 0;
   readonly #flushQueue: Array<() => void> = [];
+  // The shared flush round (flushCoalesceMs): follow-up flushes of busy logs, at most one per log.
+  #roundRuns: Array<() => void> = [];
+  #roundTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  #roundStartMs = -Infinity;
   // Checkpoint writes are serialised; a request during a write runs one more after it.
   #checkpointRunning: Promise<void> | null = null;
   #checkpointAgain = false;
@@ -85,6 +89,7 @@ export class LogManager {
       maxBatchBytes: options.maxBatchBytes ?? SEGMENT_BYTES_LIMIT,
       flushCoalesceMs: this.config.flushCoalesceMs,
       limitFlush: (task) => this.#limitFlush(task),
+      deferFlush: (run, earliestMs) => this.#deferFlush(run, earliestMs),
       markDirty: (log) => this.#dirty.add(log),
       markStaged: (log) => {
         if (this.#staged.size === 0) queueMicrotask(this.#commitStagedTask);
@@ -161,6 +166,23 @@ export class LogManager {
       if (!this.#closed) this.#observer.onError?.(err as Error, 'retention and checkpoint');
     }
   }
+
+  #deferFlush(run: () => void, earliestMs: number): void {
+    // Bounded: a log defers only while it has no flush scheduled (PartitionLog #flushScheduled),
+    // so a round holds at most one run per log.
+    this.#roundRuns.push(run);
+    if (this.#roundTimer !== null) return;
+    const waitMs = Math.max(earliestMs, this.#roundStartMs + this.config.flushCoalesceMs) - performance.now();
+    this.#roundTimer = waitMs >= 1 ? setTimeout(this.#runRound, waitMs) : setImmediate(this.#runRound);
+  }
+
+  readonly #runRound = (): void => {
+    this.#roundTimer = null;
+    this.#roundStartMs = performance.now();
+    const runs = this.#roundRuns;
+    this.#roundRuns = [];
+    for (const run of runs) run();
+  };
 
   #limitFlush<T>(task: () => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {

@@ -317,6 +317,51 @@ describe('PartitionLog', () => {
     await manager.close();
   });
 
+  test('flushCoalesceMs: follow-up flushes of busy logs start together, in shared rounds', async () => {
+    // Three pipelined logs whose first flushes start 13 ms apart. Each log pacing itself
+    // would keep them 13 ms apart, so a request spanning the three would wait for the
+    // latest of three unaligned flushes; in shared rounds their follow-ups start together.
+    const io = new MemoryFileIO({ syncLatencyMs: 0.5 });
+    const starts: Array<{ file: string; atMs: number }> = [];
+    const open = io.open.bind(io);
+    io.open = (file, mode) => {
+      const handle = open(file, mode);
+      const datasync = handle.datasync.bind(handle);
+      handle.datasync = () => {
+        if (file.endsWith('.log')) starts.push({ file, atMs: performance.now() });
+        return datasync();
+      };
+      return handle;
+    };
+    const manager = await LogManager.open({ dir: '/data', io, config: { flushMode: 'always', flushCoalesceMs: 40, retentionCheckIntervalMs: 3_600_000 } });
+    const logs = [0, 1, 2].map((p) => manager.getOrCreate('round', p));
+    const waits: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let tick = 0; performance.now() - t0 < 200; tick++) {
+      const elapsedMs = performance.now() - t0;
+      logs.forEach((log, i) => {
+        if (elapsedMs >= 13 * i) waits.push(log.durable(log.append(buildSimpleBatch(1, 100, tick)).nextOffset));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(waits);
+    await manager.close();
+    // Group the data-file fdatasyncs into bursts (starts < 3 ms apart); after each log's first
+    // (idle) flush, a burst of follow-ups holds all three logs.
+    const followUps = starts.filter((s, i) => starts.findIndex((o) => o.file === s.file) !== i);
+    const bursts: Array<Set<string>> = [];
+    let lastMs = -Infinity;
+    for (const s of followUps) {
+      if (s.atMs - lastMs >= 3) bursts.push(new Set());
+      bursts.at(-1)!.add(s.file);
+      lastMs = s.atMs;
+    }
+    assert.ok(bursts.length >= 3, `follow-up bursts: ${bursts.length}`);
+    // The last burst may be close()'s own flush of what is left.
+    const full = bursts.slice(0, -1).filter((b) => b.size === 3).length;
+    assert.equal(full, bursts.length - 1, `bursts by log count: ${bursts.map((b) => b.size).join(' ')}`);
+  });
+
   test('interval flush mode resolves durability at the next interval', async () => {
     const manager = await open({ flushMode: 'interval', flushIntervalMs: 20 });
     const log = manager.getOrCreate('iv', 0);

@@ -41,6 +41,11 @@ export interface LogContext {
   readonly maxBatchBytes: number;
   /** Least time between the starts of back-to-back flushes of one busy log (ms). */
   readonly flushCoalesceMs: number;
+  /**
+   * Runs `run` in the manager's next shared flush round, no sooner than `earliestMs`
+   * (performance.now() time) unless a round is already set: busy logs flush together.
+   */
+  readonly deferFlush: (run: () => void, earliestMs: number) => void;
   /** Runs an fdatasync-bearing task under the manager's concurrency limit. */
   readonly limitFlush: <T>(task: () => Promise<T>) => Promise<T>;
   /** A log has bytes not yet durable (interval mode uses this to find work). */
@@ -398,20 +403,22 @@ export class PartitionLog {
    * fdatasyncs finish. The next flush then starts no sooner than flushCoalesceMs after the
    * previous one did, so that it covers more appends: every fdatasync costs fixed kernel CPU
    * (journal commit, device flush), which pipelined acks=all producers otherwise pay per
-   * request. A flush asked for by an idle log starts in the same turn as before.
+   * request. Follow-ups of all busy logs run in one shared round of the manager, so a
+   * request that spans partitions waits for one round, not for the slowest of several
+   * unaligned ones. A flush asked for by an idle log starts in the same turn as before.
    */
   #scheduleFlush(followUp = false): void {
     if (this.#flushScheduled || this.#flushing || this.#failure !== null) return;
     this.#flushScheduled = true;
-    const run = (): void => {
-      this.#flushScheduled = false;
-      void this.#runFlush();
-    };
-    const waitMs = followUp ? this.#lastFlushStartMs + this.#ctx.flushCoalesceMs - performance.now() : 0;
-    if (waitMs >= 1) setTimeout(run, waitMs);
+    if (followUp) this.#ctx.deferFlush(this.#runScheduledFlush, this.#lastFlushStartMs + this.#ctx.flushCoalesceMs);
     // setImmediate lets every append arriving in this turn of the event loop join the group.
-    else setImmediate(run);
+    else setImmediate(this.#runScheduledFlush);
   }
+
+  readonly #runScheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    void this.#runFlush();
+  };
 
   async #runFlush(): Promise<void> {
     if (this.#flushing || this.#failure !== null) return;
