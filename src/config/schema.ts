@@ -172,7 +172,7 @@ export const ConfigSchema = Type.Object(
       maximum: 1000,
       default: d.flushCoalesceMs,
       description:
-        'When appends waiting for durability (acks=all, flushMode always) arrive faster than fdatasyncs finish, a log starts its next fdatasync no sooner than this after the previous one (ms); 0 flushes back to back',
+        'When appends waiting for durability (acks=all, flushMode always) arrive faster than fdatasyncs finish, the next fdatasyncs of the busy logs start together in one round, no sooner than this after the previous round (ms); 0 flushes back to back',
     }),
   },
   { additionalProperties: false },
