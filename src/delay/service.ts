@@ -7,7 +7,7 @@
 
 import { assert } from '../storage/errors.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import { buildRecordBatch, forEachBatch, readRecordAt, readRecords, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAt, readRecords, type RecordHeader, type RecordInput } from '../storage/records.ts';
 import { BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, RECORDS as RECORDS_START, readInt32, readInt64 } from '../storage/record-batch.ts';
 import type { ReadResult } from '../storage/types.ts';
 import type { DelayIndex, DelayState, DueEntry, InFlightRound, RepeatSpec } from './index-store.ts';
@@ -211,8 +211,7 @@ export class DelayService {
     const now = this.#nowMs();
     for (const r of requests) this.#validate(r, now);
     // One batch per message, appended at once: firing reads back just that message's bytes.
-    const batches = requests.map((r) => buildRecordBatch([scheduleInput(r)]));
-    const info = this.#log.append(batches.length === 1 ? batches[0]! : Buffer.concat(batches));
+    const info = this.#log.append(buildRecordBatches(requests.map(scheduleInput)));
     const ids: number[] = [];
     let earliest = Infinity;
     for (let i = 0; i < requests.length; i++) {

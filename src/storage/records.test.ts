@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRecordBatch, readRecords, readRecordsFrom, readRecordAt, isCompressed } from './records.ts';
+import { buildRecordBatch, buildRecordBatches, readRecords, readRecordsFrom, readRecordAt, isCompressed } from './records.ts';
 import { CODEC_GZIP, CODEC_LZ4, CODEC_NONE, CODEC_SNAPPY, CODEC_ZSTD, decompress } from './compression.ts';
 import { validateBatchesForAppend, firstRecordAtOrAfterTimestamp } from './record-batch.ts';
 import { LogManager } from './log-manager.ts';
@@ -73,4 +73,34 @@ test('readRecordsFrom / readRecordAt: skip records before the offset undecoded, 
     assert.equal(readRecordAt(batch, 0, 107)!.headers[0]!.value!.toString(), '7');
     assert.equal(readRecordAt(batch, 0, 99), null);
   }
+});
+
+test('header keys: ASCII, non-ASCII, longer than the short-key path, and more headers than the reused length table', () => {
+  const keys = ['TAGS', 'clé-é', '键', 'k'.repeat(65), 'é'.repeat(40), '', '\u{1F600}x'];
+  const many = Array.from({ length: 150 }, (_, i) => ({ key: i % 2 === 0 ? `h${i}` : `ü${i}`, value: Buffer.from(String(i)) }));
+  const records = [
+    { key: null, value: Buffer.from('v0'), headers: keys.map((key, i) => ({ key, value: i === 5 ? null : Buffer.from(key) })), timestampMs: 5 },
+    { key: Buffer.from('k1'), value: null, headers: many, timestampMs: 7 },
+    { key: null, value: Buffer.from('v2'), headers: [{ key: 'après', value: Buffer.from('x') }], timestampMs: 6 },
+  ];
+  const batch = buildRecordBatch(records);
+  assert.equal(validateBatchesForAppend(batch, 1 << 20), 1);
+  const read = readRecords(batch);
+  assert.deepEqual(read[0]!.headers.map((h) => h.key), keys);
+  assert.equal(read[0]!.headers[5]!.value, null);
+  assert.deepEqual(read[1]!.headers.map((h) => h.key), many.map((h) => h.key));
+  assert.deepEqual(read[1]!.headers.map((h) => h.value!.toString()), many.map((h) => h.value.toString()));
+  assert.equal(read[2]!.headers[0]!.key, 'après');
+  assert.deepEqual(read.map((r) => r.timestampMs), [5, 7, 6]);
+});
+
+test('buildRecordBatches: one batch per record, byte for byte what buildRecordBatch of each would give', () => {
+  const records = sample(12).map((r, i) => (i === 3 ? { ...r, headers: [{ key: 'é'.repeat(70), value: Buffer.from('long') }] } : r));
+  const joined = buildRecordBatches(records);
+  assert.deepEqual(joined, Buffer.concat(records.map((r) => buildRecordBatch([r]))));
+  assert.equal(validateBatchesForAppend(joined, 1 << 20), records.length);
+  const opts = { producerId: 42, producerEpoch: 3, baseSequence: 9, attributes: 0x10 };
+  assert.deepEqual(buildRecordBatches(records, opts), Buffer.concat(records.map((r) => buildRecordBatch([r], opts))));
+  assert.throws(() => buildRecordBatches([]), StorageError);
+  assert.throws(() => buildRecordBatches(records, { compression: CODEC_GZIP }), /uncompressed/);
 });

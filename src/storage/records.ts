@@ -7,6 +7,7 @@
 //         keyLength varint (-1 = null) | key | valueLength varint | value |
 //         headerCount varint | [keyLength varint, key, valueLength varint, value]...
 
+import assert from 'node:assert/strict';
 import { crc32c } from '@node-rs/crc32';
 import {
   ATTRIBUTES,
@@ -84,63 +85,139 @@ function bytesSize(b: Buffer | null): number {
 function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
   if (b === null) return writeVarlong(buf, pos, -1);
   pos = writeVarlong(buf, pos, b.length);
-  b.copy(buf, pos);
+  buf.set(b, pos);
   return pos + b.length;
 }
 
+// UTF-8 lengths of one record's header keys, between sizing and writing it (reused: no
+// per-record allocation; a record with more headers than it holds grows it once).
+let keyLengths = new Int32Array(64);
+
+// Header keys are short ASCII names (TAGS, UNIQ_KEY, __delay.at): a loop over their
+// char codes beats a call into the Buffer API for each of them.
+const SHORT_KEY_CHARS = 64;
+
+function utf8Length(key: string): number {
+  if (key.length > SHORT_KEY_CHARS) return Buffer.byteLength(key, 'utf8');
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) >= 0x80) return Buffer.byteLength(key, 'utf8');
+  return key.length;
+}
+
+function writeKey(buf: Buffer, pos: number, key: string, keyBytes: number): number {
+  if (keyBytes !== key.length || keyBytes > SHORT_KEY_CHARS) return pos + buf.write(key, pos, keyBytes, 'utf8');
+  for (let i = 0; i < keyBytes; i++) buf[pos + i] = key.charCodeAt(i);
+  return pos + keyBytes;
+}
+
+/** Bytes of a record after its length varint; fills keyLengths for its headers. */
+function recordBodySize(r: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  const headers = r.headers;
+  const count = headers === undefined ? 0 : headers.length;
+  if (count > keyLengths.length) keyLengths = new Int32Array(count * 2);
+  let body = 1 + zigzagSize(timestampDelta) + zigzagSize(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) + zigzagSize(count);
+  for (let j = 0; j < count; j++) {
+    const h = headers![j]!;
+    const keyBytes = utf8Length(h.key);
+    keyLengths[j] = keyBytes;
+    body += zigzagSize(keyBytes) + keyBytes + bytesSize(h.value);
+  }
+  return body;
+}
+
+/** Writes a record sized by recordBodySize (keyLengths still holding its headers). */
+function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, timestampDelta: number, offsetDelta: number): number {
+  pos = writeVarlong(buf, pos, body);
+  buf[pos++] = 0;
+  pos = writeVarlong(buf, pos, timestampDelta);
+  pos = writeVarlong(buf, pos, offsetDelta);
+  pos = writeBytes(buf, pos, r.key);
+  pos = writeBytes(buf, pos, r.value);
+  const headers = r.headers;
+  const count = headers === undefined ? 0 : headers.length;
+  pos = writeVarlong(buf, pos, count);
+  for (let j = 0; j < count; j++) {
+    const h = headers![j]!;
+    pos = writeVarlong(buf, pos, keyLengths[j]!);
+    pos = writeKey(buf, pos, h.key, keyLengths[j]!);
+    pos = writeBytes(buf, pos, h.value);
+  }
+  return pos;
+}
+
+/** The 61-byte batch header at `at` (CRC left for the caller); every byte is written. */
+function writeBatchHeader(buf: Buffer, at: number, size: number, count: number, baseTimestamp: number, maxTimestamp: number, options: BatchOptions): void {
+  writeInt64(buf, at + BASE_OFFSET, 0);
+  writeInt32(buf, at + 8, size - LOG_OVERHEAD);
+  writeInt32(buf, at + 12, -1);
+  buf[at + 16] = 2;
+  writeInt32(buf, at + CRC, 0);
+  buf.writeInt16BE(options.attributes ?? 0, at + ATTRIBUTES);
+  writeInt32(buf, at + 23, count - 1);
+  writeInt64(buf, at + BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(buf, at + 35, maxTimestamp);
+  writeInt64(buf, at + 43, options.producerId ?? -1);
+  buf.writeInt16BE(options.producerEpoch ?? -1, at + 51);
+  writeInt32(buf, at + 53, options.baseSequence ?? -1);
+  writeInt32(buf, at + RECORD_COUNT, count);
+}
+
+const NO_OPTIONS: BatchOptions = {};
+
 /** Builds one uncompressed v2 batch (baseOffset 0: the log assigns it) with a valid CRC. */
-export function buildRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
+export function buildRecordBatch(records: readonly RecordInput[], options: BatchOptions = NO_OPTIONS): Buffer {
   if (records.length === 0) throw new StorageError('BATCH_RECORDS_INVALID', 'a batch needs at least one record');
   const baseTimestamp = records[0]!.timestampMs;
   let maxTimestamp = baseTimestamp;
-  const sizes = new Array<number>(records.length);
-  const headerKeys: Buffer[][] = [];
   let total = RECORDS;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (r.timestampMs > maxTimestamp) maxTimestamp = r.timestampMs;
-    const keys = (r.headers ?? []).map((h) => Buffer.from(h.key, 'utf8'));
-    headerKeys.push(keys);
-    let body = 1 + zigzagSize(r.timestampMs - baseTimestamp) + zigzagSize(i) + bytesSize(r.key) + bytesSize(r.value);
-    body += zigzagSize(keys.length);
-    (r.headers ?? []).forEach((h, j) => {
-      body += bytesSize(keys[j]!) + bytesSize(h.value);
-    });
-    sizes[i] = body;
+    const body = recordBodySize(r, r.timestampMs - baseTimestamp, i);
     total += zigzagSize(body) + body;
   }
-  const buf = Buffer.alloc(total);
-  writeInt64(buf, BASE_OFFSET, 0);
-  writeInt32(buf, 8, total - LOG_OVERHEAD);
-  writeInt32(buf, 12, -1);
-  buf[16] = 2;
-  buf.writeInt16BE(options.attributes ?? 0, ATTRIBUTES);
-  writeInt32(buf, 23, records.length - 1);
-  writeInt64(buf, BASE_TIMESTAMP, baseTimestamp);
-  writeInt64(buf, 35, maxTimestamp);
-  writeInt64(buf, 43, options.producerId ?? -1);
-  buf.writeInt16BE(options.producerEpoch ?? -1, 51);
-  writeInt32(buf, 53, options.baseSequence ?? -1);
-  writeInt32(buf, RECORD_COUNT, records.length);
+  // Every byte is written below (header fields, then the records back to back).
+  const buf = Buffer.allocUnsafe(total);
+  writeBatchHeader(buf, 0, total, records.length, baseTimestamp, maxTimestamp, options);
   let pos = RECORDS;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    pos = writeVarlong(buf, pos, sizes[i]!);
-    buf[pos++] = 0;
-    pos = writeVarlong(buf, pos, r.timestampMs - baseTimestamp);
-    pos = writeVarlong(buf, pos, i);
-    pos = writeBytes(buf, pos, r.key);
-    pos = writeBytes(buf, pos, r.value);
-    const headers = r.headers ?? [];
-    pos = writeVarlong(buf, pos, headers.length);
-    for (let j = 0; j < headers.length; j++) {
-      pos = writeBytes(buf, pos, headerKeys[i]![j]!);
-      pos = writeBytes(buf, pos, headers[j]!.value);
-    }
+    const timestampDelta = r.timestampMs - baseTimestamp;
+    // Sized again right before writing: keyLengths holds one record's headers at a time.
+    pos = writeRecord(buf, pos, r, recordBodySize(r, timestampDelta, i), timestampDelta, i);
   }
+  assert(pos === total, `batch built ${pos} bytes, sized ${total}`);
   const codec = options.compression ?? 0;
   if (codec !== 0) return compressBatch(buf, codec);
   writeInt32(buf, CRC, crc32c(buf.subarray(ATTRIBUTES)) >>> 0);
+  return buf;
+}
+
+/**
+ * One uncompressed batch per record, back to back in one buffer (what
+ * buildRecordBatch of each and a concat would give, without either's copies):
+ * the delay service stores each schedule as its own batch so that firing reads
+ * back just that one.
+ */
+export function buildRecordBatches(records: readonly RecordInput[], options: BatchOptions = NO_OPTIONS): Buffer {
+  if (records.length === 0) throw new StorageError('BATCH_RECORDS_INVALID', 'a batch needs at least one record');
+  assert((options.compression ?? 0) === 0, 'buildRecordBatches writes uncompressed batches');
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    const body = recordBodySize(records[i]!, 0, 0);
+    total += RECORDS + zigzagSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const body = recordBodySize(r, 0, 0);
+    const size = RECORDS + zigzagSize(body) + body;
+    writeBatchHeader(buf, at, size, 1, r.timestampMs, r.timestampMs, options);
+    const end = writeRecord(buf, at + RECORDS, r, body, 0, 0);
+    assert(end === at + size, `batch built ${end - at} bytes, sized ${size}`);
+    writeInt32(buf, at + CRC, crc32c(buf.subarray(at + ATTRIBUTES, end)) >>> 0);
+    at = end;
+  }
   return buf;
 }
 
