@@ -371,3 +371,51 @@ test('delay: nextFireMs', () => {
   assert.equal(nextFireMs({ nextFireMs: 9000, repeat }, 4), null);
   assert.equal(nextFireMs({ nextFireMs: 0, repeat: null }, 1), null);
 });
+
+test('delay: schedules of separate turns reach the index in one commit, and every reader sees them at once', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-apply-'));
+  let commits = 0;
+  class CountingIndex extends MemoryDelayIndex {
+    override transaction(appliedOffset: number, changes: () => void): void {
+      commits++;
+      super.transaction(appliedOffset, changes);
+    }
+  }
+  const index = new CountingIndex();
+  const clock = { now: 1_700_000_000_000 };
+  const lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => clock.now });
+  const service = DelayService.open({
+    log: lm.getOrCreate(DELAY_TOPIC, 0),
+    index,
+    targets: targetsOf(lm, { left: Infinity }, new Map([['t', 1]])),
+    nowMs: () => clock.now,
+    horizonMs: 365 * 86_400_000,
+    autoDispatch: false,
+  });
+  try {
+    const base = { topic: 't', partition: 0, key: null, value: Buffer.from('v'), headers: [], timestampMs: clock.now, repeat: null };
+    const ids: number[] = [];
+    for (let turn = 0; turn < 10; turn++) {
+      ids.push(...service.schedule([{ ...base, deliverAtMs: clock.now + 1000 + turn }]).ids);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const before = commits;
+    assert.ok(index.applied <= ids[0]!, `the index applied ${index.applied} within 10 turns (per-turn commits)`);
+    // A reader applies what is queued first.
+    assert.equal(service.get(ids.at(-1)!)?.state, 'pending');
+    assert.equal(commits, before + 1);
+    assert.equal(index.applied, ids.at(-1)! + 1);
+    // With no reader, the queue is applied by itself, in one commit.
+    service.schedule([{ ...base, deliverAtMs: clock.now + 5000 }]);
+    service.schedule([{ ...base, deliverAtMs: clock.now + 6000 }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(commits, before + 2);
+    assert.equal(index.applied, ids.at(-1)! + 3);
+    clock.now += 10_000;
+    assert.equal(service.runDue(), 12);
+  } finally {
+    await service.close();
+    await lm.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
