@@ -414,7 +414,7 @@ export function registerDelayRoutes(app: FastifyInstance, options: DelayRoutesOp
       const id = scheduled.ids[0]!;
       // The schedule as accepted (it may have fired by now: GET tells).
       const state: DelayState = { id, topic: req.topic, partition, state: 'pending', deliverAtMs: req.deliverAtMs, nextFireMs: req.deliverAtMs, fires: 0, repeat: req.repeat, timestampMs: now };
-      return reply.code(201).header('location', `${DELAY_MESSAGES_PATH}/${id}`).send(messageJson(state, req.key, req.value, req.headers));
+      return reply.code(201).header('location', `${DELAY_MESSAGES_PATH}/${id}`).send(messageJson(state, input.key, input.value, input.headers));
     });
 
     scope.get<{ Params: { id: string } }>(`${DELAY_MESSAGES_PATH}/:id`, async (request) => {

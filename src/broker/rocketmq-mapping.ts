@@ -5,7 +5,7 @@
 // `__rmq.*`, written only when not the default, and never shown to RocketMQ
 // consumers as properties.
 
-import type { DecodedRecord, RecordHeader, RecordInput } from '../storage/records.ts';
+import type { DecodedRecord, HeaderInput, RecordHeader, RecordInput } from '../storage/records.ts';
 
 export const KEYS_PROPERTY = 'KEYS';
 /** Header prefix of RocketMQ fields without a Kafka equivalent. */
@@ -23,15 +23,16 @@ export interface RocketmqMessage {
   reconsumeTimes: number;
 }
 
-export function toRecord(message: RocketmqMessage): RecordInput {
+export function toRecord(message: RocketmqMessage): RecordInput & { headers: HeaderInput[] } {
   let key: Buffer | null = null;
-  const headers: RecordHeader[] = [];
+  // Property values stay strings: the batch builder writes them without a Buffer each.
+  const headers: HeaderInput[] = [];
   for (const [name, value] of message.properties) {
     if (name === KEYS_PROPERTY) key = Buffer.from(value, 'utf8');
-    else headers.push({ key: name, value: Buffer.from(value, 'utf8') });
+    else headers.push({ key: name, value });
   }
-  if (message.flag !== 0) headers.push({ key: FLAG_HEADER, value: Buffer.from(String(message.flag)) });
-  if (message.reconsumeTimes !== 0) headers.push({ key: RECONSUME_TIMES_HEADER, value: Buffer.from(String(message.reconsumeTimes)) });
+  if (message.flag !== 0) headers.push({ key: FLAG_HEADER, value: String(message.flag) });
+  if (message.reconsumeTimes !== 0) headers.push({ key: RECONSUME_TIMES_HEADER, value: String(message.reconsumeTimes) });
   return { key, value: message.body, headers, timestampMs: message.bornTimestampMs };
 }
 

@@ -3,7 +3,7 @@
 // its target and time; CANCEL, INTENT and DONE are small JSON records. The
 // log is the truth; the LMDB index is folded from it.
 
-import type { DecodedRecord, RecordHeader, RecordInput } from '../storage/records.ts';
+import type { DecodedRecord, HeaderInput, RecordHeader, RecordInput } from '../storage/records.ts';
 import type { InFlightRound, RepeatSpec } from './index-store.ts';
 
 export const DELAY_TOPIC = '__delay';
@@ -53,8 +53,8 @@ function text(value: string): Buffer {
   return Buffer.from(value, 'utf8');
 }
 
-export function scheduleInput(s: Omit<ScheduleRecord, 'kind' | 'headers'> & { headers: readonly RecordHeader[] }): RecordInput {
-  const headers: RecordHeader[] = [
+export function scheduleInput(s: Omit<ScheduleRecord, 'kind' | 'headers'> & { headers: readonly HeaderInput[] }): RecordInput {
+  const headers: HeaderInput[] = [
     { key: TOPIC, value: text(s.topic) },
     { key: PARTITION, value: text(String(s.partition)) },
     { key: AT, value: text(String(s.deliverAtMs)) },

@@ -7,7 +7,7 @@
 
 import { assert } from '../storage/errors.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAt, readRecords, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAt, readRecords, type HeaderInput, type RecordHeader, type RecordInput } from '../storage/records.ts';
 import { BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, RECORDS as RECORDS_START, readInt32, readInt64 } from '../storage/record-batch.ts';
 import type { ReadResult } from '../storage/types.ts';
 import type { DelayIndex, DelayState, DueEntry, InFlightRound, RepeatSpec } from './index-store.ts';
@@ -89,7 +89,7 @@ export interface ScheduleRequest {
   partition: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers: readonly RecordHeader[];
+  headers: readonly HeaderInput[];
   timestampMs: number;
   deliverAtMs: number;
   repeat: RepeatSpec | null;

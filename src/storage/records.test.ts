@@ -104,3 +104,12 @@ test('buildRecordBatches: one batch per record, byte for byte what buildRecordBa
   assert.throws(() => buildRecordBatches([]), StorageError);
   assert.throws(() => buildRecordBatches(records, { compression: CODEC_GZIP }), /uncompressed/);
 });
+
+test('string header values are written as their UTF-8 bytes, byte for byte as Buffer values', () => {
+  const values = ['TagA', '', 'é', '键值', 'x'.repeat(65), 'ü'.repeat(33), '7F0000010F2C18B4AAC27E3E1A2B0000'];
+  const asText = [{ key: null, value: Buffer.from('v'), headers: values.map((v, i) => ({ key: `k${i}`, value: v })), timestampMs: 9 }];
+  const asBytes = [{ key: null, value: Buffer.from('v'), headers: values.map((v, i) => ({ key: `k${i}`, value: Buffer.from(v, 'utf8') })), timestampMs: 9 }];
+  assert.deepEqual(buildRecordBatch(asText), buildRecordBatch(asBytes));
+  assert.deepEqual(buildRecordBatches([...asText, ...asText]), buildRecordBatches([...asBytes, ...asBytes]));
+  assert.deepEqual(readRecords(buildRecordBatch(asText))[0]!.headers.map((h) => h.value!.toString('utf8')), values);
+});

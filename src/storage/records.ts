@@ -33,10 +33,16 @@ export interface RecordHeader {
   value: Buffer | null;
 }
 
+/** A header to write: a string value is written as its UTF-8 bytes (no Buffer made for it). */
+export interface HeaderInput {
+  key: string;
+  value: Buffer | string | null;
+}
+
 export interface RecordInput {
   key: Buffer | null;
   value: Buffer | null;
-  headers?: readonly RecordHeader[];
+  headers?: readonly HeaderInput[];
   timestampMs: number;
 }
 
@@ -89,42 +95,53 @@ function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
   return pos + b.length;
 }
 
-// UTF-8 lengths of one record's header keys, between sizing and writing it (reused: no
-// per-record allocation; a record with more headers than it holds grows it once).
+// UTF-8 lengths of one record's header keys and string values, between sizing and
+// writing it (reused: no per-record allocation; more headers than they hold grow them once).
 let keyLengths = new Int32Array(64);
+let valueLengths = new Int32Array(64);
 
-// Header keys are short ASCII names (TAGS, UNIQ_KEY, __delay.at): a loop over their
-// char codes beats a call into the Buffer API for each of them.
-const SHORT_KEY_CHARS = 64;
+// Header keys are short ASCII names (TAGS, UNIQ_KEY, __delay.at), and so are most
+// RocketMQ property values: a loop over their char codes beats a call into the Buffer API.
+const SHORT_TEXT_CHARS = 64;
 
-function utf8Length(key: string): number {
-  if (key.length > SHORT_KEY_CHARS) return Buffer.byteLength(key, 'utf8');
-  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) >= 0x80) return Buffer.byteLength(key, 'utf8');
-  return key.length;
+function utf8Length(text: string): number {
+  if (text.length > SHORT_TEXT_CHARS) return Buffer.byteLength(text, 'utf8');
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text, 'utf8');
+  return text.length;
 }
 
-function writeKey(buf: Buffer, pos: number, key: string, keyBytes: number): number {
-  if (keyBytes !== key.length || keyBytes > SHORT_KEY_CHARS) return pos + buf.write(key, pos, keyBytes, 'utf8');
-  for (let i = 0; i < keyBytes; i++) buf[pos + i] = key.charCodeAt(i);
-  return pos + keyBytes;
+/** Writes a string's length varint and its UTF-8 bytes (`bytes` from utf8Length). */
+function writeText(buf: Buffer, pos: number, text: string, bytes: number): number {
+  pos = writeVarlong(buf, pos, bytes);
+  if (bytes !== text.length || bytes > SHORT_TEXT_CHARS) return pos + buf.write(text, pos, bytes, 'utf8');
+  for (let i = 0; i < bytes; i++) buf[pos + i] = text.charCodeAt(i);
+  return pos + bytes;
 }
 
-/** Bytes of a record after its length varint; fills keyLengths for its headers. */
+/** Bytes of a record after its length varint; fills keyLengths (and valueLengths) for its headers. */
 function recordBodySize(r: RecordInput, timestampDelta: number, offsetDelta: number): number {
   const headers = r.headers;
   const count = headers === undefined ? 0 : headers.length;
-  if (count > keyLengths.length) keyLengths = new Int32Array(count * 2);
+  if (count > keyLengths.length) {
+    keyLengths = new Int32Array(count * 2);
+    valueLengths = new Int32Array(count * 2);
+  }
   let body = 1 + zigzagSize(timestampDelta) + zigzagSize(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) + zigzagSize(count);
   for (let j = 0; j < count; j++) {
     const h = headers![j]!;
     const keyBytes = utf8Length(h.key);
     keyLengths[j] = keyBytes;
-    body += zigzagSize(keyBytes) + keyBytes + bytesSize(h.value);
+    const value = h.value;
+    if (typeof value === 'string') {
+      const valueBytes = utf8Length(value);
+      valueLengths[j] = valueBytes;
+      body += zigzagSize(keyBytes) + keyBytes + zigzagSize(valueBytes) + valueBytes;
+    } else body += zigzagSize(keyBytes) + keyBytes + bytesSize(value);
   }
   return body;
 }
 
-/** Writes a record sized by recordBodySize (keyLengths still holding its headers). */
+/** Writes a record sized by recordBodySize (the length tables still holding its headers). */
 function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, timestampDelta: number, offsetDelta: number): number {
   pos = writeVarlong(buf, pos, body);
   buf[pos++] = 0;
@@ -137,9 +154,9 @@ function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, tim
   pos = writeVarlong(buf, pos, count);
   for (let j = 0; j < count; j++) {
     const h = headers![j]!;
-    pos = writeVarlong(buf, pos, keyLengths[j]!);
-    pos = writeKey(buf, pos, h.key, keyLengths[j]!);
-    pos = writeBytes(buf, pos, h.value);
+    pos = writeText(buf, pos, h.key, keyLengths[j]!);
+    const value = h.value;
+    pos = typeof value === 'string' ? writeText(buf, pos, value, valueLengths[j]!) : writeBytes(buf, pos, value);
   }
   return pos;
 }
