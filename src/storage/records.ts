@@ -186,12 +186,14 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Batch
   const baseTimestamp = records[0]!.timestampMs;
   let maxTimestamp = baseTimestamp;
   let total = RECORDS;
+  let body = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (r.timestampMs > maxTimestamp) maxTimestamp = r.timestampMs;
-    const body = recordBodySize(r, r.timestampMs - baseTimestamp, i);
+    body = recordBodySize(r, r.timestampMs - baseTimestamp, i);
     total += zigzagSize(body) + body;
   }
+  const single = records.length === 1; // the length tables still hold its headers
   // Every byte is written below (header fields, then the records back to back).
   const buf = Buffer.allocUnsafe(total);
   writeBatchHeader(buf, 0, total, records.length, baseTimestamp, maxTimestamp, options);
@@ -199,8 +201,8 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Batch
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const timestampDelta = r.timestampMs - baseTimestamp;
-    // Sized again right before writing: keyLengths holds one record's headers at a time.
-    pos = writeRecord(buf, pos, r, recordBodySize(r, timestampDelta, i), timestampDelta, i);
+    // Sized again right before writing: the length tables hold one record's headers at a time.
+    pos = writeRecord(buf, pos, r, single ? body : recordBodySize(r, timestampDelta, i), timestampDelta, i);
   }
   assert(pos === total, `batch built ${pos} bytes, sized ${total}`);
   const codec = options.compression ?? 0;
@@ -219,15 +221,17 @@ export function buildRecordBatches(records: readonly RecordInput[], options: Bat
   if (records.length === 0) throw new StorageError('BATCH_RECORDS_INVALID', 'a batch needs at least one record');
   assert((options.compression ?? 0) === 0, 'buildRecordBatches writes uncompressed batches');
   let total = 0;
+  let lastBody = 0;
   for (let i = 0; i < records.length; i++) {
-    const body = recordBodySize(records[i]!, 0, 0);
-    total += RECORDS + zigzagSize(body) + body;
+    lastBody = recordBodySize(records[i]!, 0, 0);
+    total += RECORDS + zigzagSize(lastBody) + lastBody;
   }
   const buf = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    const body = recordBodySize(r, 0, 0);
+    // The length tables hold the last record sized: a single one is not sized again.
+    const body = records.length === 1 ? lastBody : recordBodySize(r, 0, 0);
     const size = RECORDS + zigzagSize(body) + body;
     writeBatchHeader(buf, at, size, 1, r.timestampMs, r.timestampMs, options);
     const end = writeRecord(buf, at + RECORDS, r, body, 0, 0);
