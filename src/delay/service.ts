@@ -36,7 +36,7 @@ const DELIVERY_BATCH_BYTES_MAX = 256 * 1024;
  */
 const APPLY_DELAY_MS = 50;
 /** Queued index changes before they are applied at once (bounds one commit's stall and the queue). */
-const APPLY_QUEUE_MAX = 4096;
+const APPLY_QUEUE_MAX = 16_384;
 /** The dispatcher looks at the index at least this often even with nothing due (clock jumps). */
 const IDLE_POLL_MS = 1000;
 /** Bytes read per step when replaying `__delay` and when scanning targets after a crash. */
