@@ -1,8 +1,8 @@
 // The delay service: accepts schedules, cancels, answers queries, and hands
 // due messages to their targets exactly once (README.md). Every change is a
 // `__delay` record first; the index follows in the same order (a queue of
-// parsed changes applied APPLY_DELAY_MS later or by the next reader, in transactions of
-// at most APPLY_QUEUE_MAX, so a burst of sends costs few index commits). A dispatch round is synchronous from INTENT to
+// parsed changes flushed at the end of the turn, in transactions of at most
+// APPLY_QUEUE_MAX, so a burst of sends costs few index commits). A dispatch round is synchronous from INTENT to
 // DONE: no cancel or schedule can interleave with it.
 
 import { assert } from '../storage/errors.ts';
@@ -26,17 +26,8 @@ import {
 export const DISPATCH_BATCH_MAX = 512;
 /** Bytes of records per batch appended to a target. */
 const DELIVERY_BATCH_BYTES_MAX = 256 * 1024;
-/**
- * Index changes are applied in one LMDB transaction at most this long after the first
- * of them was queued (every reader of the index applies the queue first, so this only
- * groups commits): a commit writes every page its inserts touched, and inserts spread
- * over many due times touch a page each unless the transaction is large. 1M schedules
- * over a 1 s window through the broker: 13.9 µs of broker CPU per schedule applied per
- * turn of the event loop, 11.8 µs with 50 ms (~4,000 changes per commit at 85k/s).
- */
-const APPLY_DELAY_MS = 50;
-/** Queued index changes before they are applied at once (bounds one commit's stall and the queue). */
-const APPLY_QUEUE_MAX = 16_384;
+/** Queued index changes before they are applied at once rather than at the end of the turn. */
+const APPLY_QUEUE_MAX = 1024;
 /** The dispatcher looks at the index at least this often even with nothing due (clock jumps). */
 const IDLE_POLL_MS = 1000;
 /** Bytes read per step when replaying `__delay` and when scanning targets after a crash. */
@@ -426,7 +417,7 @@ export class DelayService {
     if (this.#queue.length >= APPLY_QUEUE_MAX) this.#applyQueued();
     else if (!this.#applyScheduled) {
       this.#applyScheduled = true;
-      setTimeout(this.#applyQueuedTask, APPLY_DELAY_MS).unref();
+      setImmediate(this.#applyQueuedTask);
     }
   }
 
