@@ -49,30 +49,26 @@ export interface DoneRecord {
 
 export type DelayLogRecord = ScheduleRecord | CancelRecord | IntentRecord | DoneRecord;
 
-function text(value: string): Buffer {
-  return Buffer.from(value, 'utf8');
-}
-
 export function scheduleInput(s: Omit<ScheduleRecord, 'kind' | 'headers'> & { headers: readonly HeaderInput[] }): RecordInput {
   const headers: HeaderInput[] = [
-    { key: TOPIC, value: text(s.topic) },
-    { key: PARTITION, value: text(String(s.partition)) },
-    { key: AT, value: text(String(s.deliverAtMs)) },
+    { key: TOPIC, value: s.topic },
+    { key: PARTITION, value: String(s.partition) },
+    { key: AT, value: String(s.deliverAtMs) },
   ];
-  if (s.repeat !== null) headers.push({ key: REPEAT, value: text(JSON.stringify(s.repeat)) });
+  if (s.repeat !== null) headers.push({ key: REPEAT, value: JSON.stringify(s.repeat) });
   for (const h of s.headers) if (!h.key.startsWith(CONTROL_PREFIX)) headers.push(h);
   return { key: s.key, value: s.value, headers, timestampMs: s.timestampMs };
 }
 
 export function controlInput(record: CancelRecord | IntentRecord | DoneRecord, timestampMs: number): RecordInput {
   const { kind, ...body } = record;
-  return { key: null, value: text(JSON.stringify(body)), headers: [{ key: OP, value: text(kind) }], timestampMs };
+  return { key: null, value: Buffer.from(JSON.stringify(body), 'utf8'), headers: [{ key: OP, value: kind }], timestampMs };
 }
 
 /** The record as delivered to its target: the message's headers plus which schedule and fire it is. */
 export function deliveryInput(s: ScheduleRecord, id: number, fire: number): RecordInput {
-  const headers: RecordHeader[] = s.headers.slice();
-  headers.push({ key: ID_HEADER, value: text(String(id)) }, { key: FIRE_HEADER, value: text(String(fire)) });
+  const headers: HeaderInput[] = s.headers.slice();
+  headers.push({ key: ID_HEADER, value: String(id) }, { key: FIRE_HEADER, value: String(fire) });
   return { key: s.key, value: s.value, headers, timestampMs: s.timestampMs };
 }
 

@@ -7,7 +7,6 @@
 //         keyLength varint (-1 = null) | key | valueLength varint | value |
 //         headerCount varint | [keyLength varint, key, valueLength varint, value]...
 
-import assert from 'node:assert/strict';
 import { crc32c } from '@node-rs/crc32';
 import {
   ATTRIBUTES,
@@ -26,7 +25,7 @@ import {
   writeInt64,
 } from './record-batch.ts';
 import { compress, decompress } from './compression.ts';
-import { StorageError } from './errors.ts';
+import { assert, StorageError } from './errors.ts';
 
 export interface RecordHeader {
   key: string;

@@ -55,7 +55,7 @@ export const consumerSendMsgBack: RocketmqHandler = {
       const level = delayLevel === 0 ? 3 + original.reconsumeTimes : delayLevel;
       try {
         const scheduled = state.broker.delays.schedule([
-          { topic: targetName, partition: queueId, key: record.key, value: record.value, headers: record.headers ?? [], timestampMs: record.timestampMs, deliverAtMs: state.nowMs() + delayOfLevel(state.broker.delayLevelsMs, level), repeat: null },
+          { topic: targetName, partition: queueId, key: record.key, value: record.value, headers: record.headers, timestampMs: record.timestampMs, deliverAtMs: state.nowMs() + delayOfLevel(state.broker.delayLevelsMs, level), repeat: null },
         ]);
         if (state.broker.logManager.config.flushMode === 'always') await scheduled.durable();
       } catch (err) {

@@ -296,7 +296,7 @@ function scheduleRequest(topic: Topic, queueId: number, message: RocketmqMessage
   const properties = message.properties.filter(([k]) => k !== Prop.REAL_TOPIC && k !== Prop.REAL_QID);
   properties.push([Prop.REAL_TOPIC, topic.name], [Prop.REAL_QID, String(queueId)]);
   const record = toRecord({ ...message, properties });
-  return { topic: topic.name, partition: queueId, key: record.key, value: record.value, headers: record.headers ?? [], timestampMs: record.timestampMs, deliverAtMs, repeat: null };
+  return { topic: topic.name, partition: queueId, key: record.key, value: record.value, headers: record.headers, timestampMs: record.timestampMs, deliverAtMs, repeat: null };
 }
 
 export const sendMessage: RocketmqHandler = {
