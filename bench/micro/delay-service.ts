@@ -1,6 +1,7 @@
 // In-process rates of the delay service (no network): schedule N messages in
 // batches, then fire them all, on a real LogManager + LMDB index in a temp dir.
-// `node bench/micro/delay-service.ts [N] [batch] [bodyBytes] [random|ordered]`. Prints JSON.
+// `node bench/micro/delay-service.ts [N] [batch] [bodyBytes] [random|ordered] [headers]`. Prints JSON.
+// `headers`: string headers per message (default 1, UNIQ_KEY; a RocketMQ timer message carries about 7).
 // Due times are spread over a 100 s window: `random` (default) in a scrambled order, `ordered`
 // in the order they are scheduled (one delay level / one fixed delay for everything).
 import fs from 'node:fs';
@@ -16,6 +17,9 @@ const n = Number(process.argv[2] ?? 1_000_000);
 const batch = Number(process.argv[3] ?? 100);
 const bodyBytes = Number(process.argv[4] ?? 128);
 const dueOrder = process.argv[5] ?? 'random';
+const headerCount = Number(process.argv[6] ?? 1);
+const EXTRA_HEADERS = ['KEYS', 'TAGS', 'WAIT', 'TIMER_DELIVER_MS', 'BENCH_SEQ', 'BENCH_DUE', 'CLUSTER', 'MIN_OFFSET', 'MAX_OFFSET'];
+if (!Number.isInteger(headerCount) || headerCount < 1 || headerCount > EXTRA_HEADERS.length + 1) throw new Error(`headers ${headerCount}: 1 to ${EXTRA_HEADERS.length + 1}`);
 if (dueOrder !== 'random' && dueOrder !== 'ordered') throw new Error(`due order ${dueOrder}: random or ordered`);
 const partitions = 8;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-micro-'));
@@ -45,7 +49,7 @@ let t = performance.now();
 for (let i = 0; i < n; i += batch) {
   const requests: ScheduleRequest[] = [];
   for (let j = i; j < Math.min(n, i + batch); j++) {
-    requests.push({ topic: 't', partition: j % partitions, key: null, value: body, headers: [{ key: 'UNIQ_KEY', value: Buffer.from(String(j)) }], timestampMs: now, deliverAtMs: now + 1000 + (dueOrder === 'random' ? (j * 7919) % windowMs : Math.floor((j * windowMs) / n)), repeat: null });
+    requests.push({ topic: 't', partition: j % partitions, key: null, value: body, headers: [{ key: 'UNIQ_KEY', value: String(j) }, ...EXTRA_HEADERS.slice(0, headerCount - 1).map((key) => ({ key, value: `${key.toLowerCase()}-${j}` }))], timestampMs: now, deliverAtMs: now + 1000 + (dueOrder === 'random' ? (j * 7919) % windowMs : Math.floor((j * windowMs) / n)), repeat: null });
   }
   service.schedule(requests);
   if (i + batch >= 10_000 && rssAt10k === 0) {
@@ -68,7 +72,7 @@ t = performance.now();
 const fired = service.runDue();
 lm.commitStaged();
 const fireS = (performance.now() - t) / 1000;
-console.log(JSON.stringify({ n, batch, bodyBytes, dueOrder, scheduledPerS: Math.round(n / scheduleS), firedPerS: Math.round(fired / fireS), fired, rssMiBAt10kPending: rssAt10k, rssMiBAtAllPending: rssAt1M, rssMiBAfterFire: rssMiB(), heapMiB: heapMiB() }));
+console.log(JSON.stringify({ n, batch, bodyBytes, dueOrder, headers: headerCount, scheduledPerS: Math.round(n / scheduleS), firedPerS: Math.round(fired / fireS), fired, rssMiBAt10kPending: rssAt10k, rssMiBAtAllPending: rssAt1M, rssMiBAfterFire: rssMiB(), heapMiB: heapMiB() }));
 await service.close();
 await lm.close();
 fs.rmSync(dir, { recursive: true, force: true });

@@ -3,12 +3,14 @@
 // its target and time; CANCEL, INTENT and DONE are small JSON records. The
 // log is the truth; the LMDB index is folded from it.
 
-import type { DecodedRecord, HeaderInput, RecordHeader, RecordInput } from '../storage/records.ts';
+import type { DecodedRecord, HeaderInput, RawHeaders, RecordHeader, RecordInput } from '../storage/records.ts';
 import type { InFlightRound, RepeatSpec } from './index-store.ts';
 
 export const DELAY_TOPIC = '__delay';
 /** Headers of this prefix are the delay module's own: never part of a scheduled message. */
 export const CONTROL_PREFIX = '__delay.';
+/** CONTROL_PREFIX as bytes, for readRecordAtKeeping: a firing decodes only the control headers. */
+export const CONTROL_PREFIX_BYTES = Buffer.from(CONTROL_PREFIX, 'utf8');
 export const ID_HEADER = '__delay.id';
 export const FIRE_HEADER = '__delay.fire';
 const OP = '__delay.op';
@@ -25,8 +27,10 @@ export interface ScheduleRecord {
   repeat: RepeatSpec | null;
   key: Buffer | null;
   value: Buffer | null;
-  /** The message's own headers (control headers removed). */
+  /** The message's own headers (control headers removed)... */
   headers: RecordHeader[];
+  /** ...or, when read for a firing, left encoded here (then `headers` is empty). */
+  rawHeaders: RawHeaders | null;
   timestampMs: number;
 }
 
@@ -49,7 +53,7 @@ export interface DoneRecord {
 
 export type DelayLogRecord = ScheduleRecord | CancelRecord | IntentRecord | DoneRecord;
 
-export function scheduleInput(s: Omit<ScheduleRecord, 'kind' | 'headers'> & { headers: readonly HeaderInput[] }): RecordInput {
+export function scheduleInput(s: Omit<ScheduleRecord, 'kind' | 'headers' | 'rawHeaders'> & { headers: readonly HeaderInput[] }): RecordInput {
   const headers: HeaderInput[] = [
     { key: TOPIC, value: s.topic },
     { key: PARTITION, value: String(s.partition) },
@@ -67,6 +71,11 @@ export function controlInput(record: CancelRecord | IntentRecord | DoneRecord, t
 
 /** The record as delivered to its target: the message's headers plus which schedule and fire it is. */
 export function deliveryInput(s: ScheduleRecord, id: number, fire: number): RecordInput {
+  if (s.rawHeaders !== null) {
+    // Copied as stored: no string or Buffer per header of the message.
+    const headers: HeaderInput[] = [{ key: ID_HEADER, value: String(id) }, { key: FIRE_HEADER, value: String(fire) }];
+    return { key: s.key, value: s.value, rawHeaders: s.rawHeaders, headers, timestampMs: s.timestampMs };
+  }
   const headers: HeaderInput[] = s.headers.slice();
   headers.push({ key: ID_HEADER, value: String(id) }, { key: FIRE_HEADER, value: String(fire) });
   return { key: s.key, value: s.value, headers, timestampMs: s.timestampMs };
@@ -96,7 +105,7 @@ export function decodeDelayRecord(record: DecodedRecord): DelayLogRecord {
     if (topic === null || !Number.isInteger(partition) || partition < 0 || !Number.isFinite(at)) {
       throw new Error(`__delay record at offset ${record.offset} is not a schedule record`);
     }
-    return { kind: 'schedule', topic, partition, deliverAtMs: at, repeat, key: record.key, value: record.value, headers, timestampMs: record.timestampMs };
+    return { kind: 'schedule', topic, partition, deliverAtMs: at, repeat, key: record.key, value: record.value, headers, rawHeaders: record.rawHeaders ?? null, timestampMs: record.timestampMs };
   }
   const body = JSON.parse(record.value === null ? '{}' : record.value.toString('utf8')) as Record<string, unknown>;
   if (op === 'cancel' || op === 'intent' || op === 'done') return { kind: op, ...body } as DelayLogRecord;

@@ -153,6 +153,47 @@ for (const kind of ['memory', 'lmdb'] as const) {
     }
   });
 
+  test(`delay (${kind}): a delivered message carries its own headers as sent, in order, then its id and fire — in a round and when a crashed round is settled`, async () => {
+    const h = await harness(kind);
+    try {
+      const own = [
+        { key: 'UNIQ_KEY', value: 'AC110001' },
+        { key: 'clé', value: Buffer.from('键') },
+        { key: 'nothing', value: null },
+        { key: 'long', value: 'ü'.repeat(40) },
+      ];
+      const expected = (id: number) => [
+        ...own.map((x) => [x.key, x.value === null ? null : Buffer.from(x.value).toString()]),
+        ['__delay.id', String(id)],
+        ['__delay.fire', '1'],
+      ];
+      const sent = (r: DecodedRecord) => r.headers.map((x) => [x.key, x.value === null ? null : x.value.toString()]);
+      const t0 = h.clock.now;
+      // A user header in the delay module's own namespace is not part of the message.
+      const headers = [...own.slice(0, 2), { key: '__delay.topic', value: 'forged' }, ...own.slice(2)];
+      const requests = [0, 1, 2].map((partition) => request(h, { partition, headers, deliverAtMs: t0 + 100 }));
+      const first = h.service.schedule(requests).ids;
+      h.clock.now = t0 + 200;
+      assert.equal(h.service.runDue(), 3);
+      assert.deepEqual(h.delivered().map(sent), first.map(expected));
+      assert.deepEqual(h.service.get(first[0]!)?.headers.map((x) => x.key), own.map((x) => x.key));
+      // The same after a crash in the middle of a round: the fires the targets lack are settled at open.
+      const second = h.service.schedule(requests.map((r) => ({ ...r, deliverAtMs: t0 + 300 }))).ids;
+      h.clock.now = t0 + 400;
+      h.crashAfterAppends.left = 1;
+      assert.throws(() => h.service.runDue(), /injected crash/);
+      h.lm.commitStaged();
+      await h.reopen();
+      const byId = (r: DecodedRecord) => Number(header(r, '__delay.id'));
+      const all = h.delivered();
+      assert.equal(all.length, 6);
+      const after = all.filter((r) => second.includes(byId(r))).sort((a, b) => byId(a) - byId(b));
+      assert.deepEqual(after.map(sent), second.map(expected));
+    } finally {
+      await h.close();
+    }
+  });
+
   test(`delay (${kind}): cancel is durable and final; unknown and finished ones are refused`, async () => {
     const h = await harness(kind);
     try {

@@ -7,11 +7,12 @@
 
 import { assert } from '../storage/errors.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAt, readRecords, type HeaderInput, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAt, readRecordAtKeeping, readRecords, type HeaderInput, type RecordHeader, type RecordInput } from '../storage/records.ts';
 import { BASE_OFFSET, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, RECORDS as RECORDS_START, readInt32, readInt64 } from '../storage/record-batch.ts';
 import type { ReadResult } from '../storage/types.ts';
 import type { DelayIndex, DelayState, DueEntry, InFlightRound, RepeatSpec } from './index-store.ts';
 import {
+  CONTROL_PREFIX_BYTES,
   controlInput,
   decodeDelayRecord,
   deliveredFire,
@@ -220,7 +221,7 @@ export class DelayService {
       ids.push(id);
       this.#enqueue({
         offset: id,
-        record: { kind: 'schedule', topic: r.topic, partition: r.partition, deliverAtMs: r.deliverAtMs, repeat: r.repeat, key: null, value: null, headers: [], timestampMs: r.timestampMs },
+        record: { kind: 'schedule', topic: r.topic, partition: r.partition, deliverAtMs: r.deliverAtMs, repeat: r.repeat, key: null, value: null, headers: [], rawHeaders: null, timestampMs: r.timestampMs },
       });
       if (r.deliverAtMs < earliest) earliest = r.deliverAtMs;
     }
@@ -303,7 +304,7 @@ export class DelayService {
     this.#applyQueued();
     const due = this.#index.due(now, DISPATCH_BATCH_MAX);
     if (due.length === 0) return 0;
-    const records = this.#readSchedules(due.map((e) => e.id));
+    const records = this.#readSchedules(due.map((e) => e.id), true);
     const states = new Map<number, DelayState>();
     for (const e of due) {
       const state = this.#index.getState(e.id) ?? (records.has(e.id) ? derivedState(e.id, records.get(e.id)!, true) : undefined);
@@ -547,7 +548,7 @@ export class DelayService {
       }
     }
     const missing = round.fires.filter(([id, fire]) => !present.has(`${id}:${fire}`));
-    const records = this.#readSchedules(missing.map(([id]) => id));
+    const records = this.#readSchedules(missing.map(([id]) => id), true);
     const failed: Array<[number, string]> = [];
     const byTarget = new Map<string, Array<[number, number]>>();
     for (const [id, fire] of missing) {
@@ -591,9 +592,10 @@ export class DelayService {
   /**
    * Reads the SCHEDULE records of `ids` from `__delay`, decoding only those records. Ids close
    * together (a backlog fires schedules in the order they were written) share one read of the
-   * batches between them; a lone id reads just its batch.
+   * batches between them; a lone id reads just its batch. `forFiring`: the message's own headers
+   * stay encoded (ScheduleRecord.rawHeaders), to be copied into the delivered record as they are.
    */
-  #readSchedules(ids: readonly number[]): Map<number, ScheduleRecord> {
+  #readSchedules(ids: readonly number[], forFiring = false): Map<number, ScheduleRecord> {
     const out = new Map<number, ScheduleRecord>();
     const sorted = [...new Set(ids)].sort((a, b) => a - b);
     const log = this.#log;
@@ -621,7 +623,7 @@ export class DelayService {
         pos += LOG_OVERHEAD + readInt32(buf, pos + BATCH_LENGTH);
       }
       assert(pos < buf.length, `__delay read up to ${bufNext} holds no batch with offset ${id}`);
-      const r = readRecordAt(buf, pos, id);
+      const r = forFiring ? readRecordAtKeeping(buf, pos, id, CONTROL_PREFIX_BYTES) : readRecordAt(buf, pos, id);
       if (r === null) continue;
       const record = decodeDelayRecord(r);
       if (record.kind === 'schedule') out.set(id, record);

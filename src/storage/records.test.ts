@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRecordBatch, buildRecordBatches, readRecords, readRecordsFrom, readRecordAt, isCompressed } from './records.ts';
+import { buildRecordBatch, buildRecordBatches, readRecords, readRecordsFrom, readRecordAt, readRecordAtKeeping, isCompressed } from './records.ts';
 import { CODEC_GZIP, CODEC_LZ4, CODEC_NONE, CODEC_SNAPPY, CODEC_ZSTD, decompress } from './compression.ts';
 import { validateBatchesForAppend, firstRecordAtOrAfterTimestamp } from './record-batch.ts';
 import { LogManager } from './log-manager.ts';
@@ -112,4 +112,45 @@ test('string header values are written as their UTF-8 bytes, byte for byte as Bu
   assert.deepEqual(buildRecordBatch(asText), buildRecordBatch(asBytes));
   assert.deepEqual(buildRecordBatches([...asText, ...asText]), buildRecordBatches([...asBytes, ...asBytes]));
   assert.deepEqual(readRecords(buildRecordBatch(asText))[0]!.headers.map((h) => h.value!.toString('utf8')), values);
+});
+
+test('readRecordAtKeeping: headers of the prefix decoded, the run after them kept encoded and copied verbatim into another record', () => {
+  const prefix = Buffer.from('__c.');
+  const own = [
+    { key: 'UNIQ_KEY', value: 'AC11' },
+    { key: 'é键', value: Buffer.from('ü') },
+    { key: 'n', value: null },
+    { key: '', value: 'x'.repeat(70) },
+  ];
+  const control = [
+    { key: '__c.topic', value: 't' },
+    { key: '__c.at', value: '123' },
+  ];
+  for (const compression of [CODEC_NONE, CODEC_LZ4]) {
+    const batch = buildRecordBatch([{ key: null, value: Buffer.from('skip'), timestampMs: 1 }, { key: Buffer.from('k'), value: Buffer.from('v'), headers: [...control, ...own], timestampMs: 2 }], { compression });
+    batch.writeBigInt64BE(40n, 0);
+    const kept = readRecordAtKeeping(batch, 0, 41, prefix)!;
+    assert.deepEqual(kept.headers.map((h) => [h.key, h.value!.toString()]), [['__c.topic', 't'], ['__c.at', '123']]);
+    assert.equal(kept.rawHeaders!.count, own.length);
+    assert.equal(kept.key!.toString(), 'k');
+    assert.equal(kept.timestampMs, 2);
+    // Copied into a new record after two headers of its own: the same headers, in order, as a full decode gives.
+    const copy = buildRecordBatch([{ key: kept.key, value: kept.value, rawHeaders: kept.rawHeaders!, headers: [{ key: 'id', value: '7' }], timestampMs: 3 }]);
+    assert.equal(validateBatchesForAppend(copy, 1 << 20), 1);
+    const back = readRecords(copy)[0]!;
+    const full = readRecordAt(batch, 0, 41)!;
+    assert.deepEqual(back.headers, [...full.headers.slice(control.length), { key: 'id', value: Buffer.from('7') }]);
+    assert.equal(back.value!.toString(), 'v');
+    // A record with no headers of either kind.
+    const bare = readRecordAtKeeping(batch, 0, 40, prefix)!;
+    assert.deepEqual([bare.headers, bare.rawHeaders!.count, bare.rawHeaders!.bytes.length], [[], 0, 0]);
+  }
+  // A prefixed header after a kept one: not one run, so every header is decoded and none kept.
+  const mixed = buildRecordBatch([{ key: null, value: null, headers: [control[0]!, own[0]!, control[1]!], timestampMs: 1 }]);
+  const all = readRecordAtKeeping(mixed, 0, 0, prefix)!;
+  assert.equal(all.rawHeaders, undefined);
+  assert.deepEqual(all.headers.map((h) => h.key), ['__c.topic', 'UNIQ_KEY', '__c.at']);
+  // A key shorter than the prefix, and one that only shares its start, are kept.
+  const near = buildRecordBatch([{ key: null, value: null, headers: [control[0]!, { key: '__c', value: 'a' }, { key: '__cX', value: 'b' }], timestampMs: 1 }]);
+  assert.equal(readRecordAtKeeping(near, 0, 0, prefix)!.rawHeaders!.count, 2);
 });

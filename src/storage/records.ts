@@ -38,9 +38,21 @@ export interface HeaderInput {
   value: Buffer | string | null;
 }
 
+/**
+ * Headers kept encoded as a record holds them (key and value each behind its
+ * varint length, back to back): copied from one record into another without
+ * a string or Buffer made per header.
+ */
+export interface RawHeaders {
+  bytes: Buffer;
+  count: number;
+}
+
 export interface RecordInput {
   key: Buffer | null;
   value: Buffer | null;
+  /** Written first, verbatim; `headers` follow them. */
+  rawHeaders?: RawHeaders | null;
   headers?: readonly HeaderInput[];
   timestampMs: number;
 }
@@ -61,6 +73,8 @@ export interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: RecordHeader[];
+  /** readRecordAtKeeping: the headers left encoded (then not in `headers`). */
+  rawHeaders?: RawHeaders;
 }
 
 function zigzagSize(n: number): number {
@@ -125,7 +139,10 @@ function recordBodySize(r: RecordInput, timestampDelta: number, offsetDelta: num
     keyLengths = new Int32Array(count * 2);
     valueLengths = new Int32Array(count * 2);
   }
-  let body = 1 + zigzagSize(timestampDelta) + zigzagSize(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) + zigzagSize(count);
+  const raw = r.rawHeaders;
+  const rawCount = raw == null ? 0 : raw.count;
+  let body = 1 + zigzagSize(timestampDelta) + zigzagSize(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) + zigzagSize(rawCount + count);
+  if (raw != null) body += raw.bytes.length;
   for (let j = 0; j < count; j++) {
     const h = headers![j]!;
     const keyBytes = utf8Length(h.key);
@@ -150,7 +167,13 @@ function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, tim
   pos = writeBytes(buf, pos, r.value);
   const headers = r.headers;
   const count = headers === undefined ? 0 : headers.length;
-  pos = writeVarlong(buf, pos, count);
+  const raw = r.rawHeaders;
+  if (raw == null) pos = writeVarlong(buf, pos, count);
+  else {
+    pos = writeVarlong(buf, pos, raw.count + count);
+    buf.set(raw.bytes, pos);
+    pos += raw.bytes.length;
+  }
   for (let j = 0; j < count; j++) {
     const h = headers![j]!;
     pos = writeText(buf, pos, h.key, keyLengths[j]!);
@@ -275,6 +298,21 @@ class Cursor {
     this.pos += length;
     return out;
   }
+  /** Steps over a length-prefixed field. */
+  skipBytes(): void {
+    const length = this.varlong();
+    if (length <= 0) return;
+    if (this.pos + length > this.end) throw corrupt('field past the end of the record');
+    this.pos += length;
+  }
+  /** True when the length-prefixed field at the cursor starts with `prefix` (the cursor does not move). */
+  fieldStartsWith(prefix: Buffer): boolean {
+    const at = this.pos;
+    const length = this.varlong();
+    const from = this.pos;
+    this.pos = at;
+    return length >= prefix.length && from + prefix.length <= this.end && this.buf.compare(prefix, 0, prefix.length, from, from + prefix.length) === 0;
+  }
 }
 
 function corrupt(why: string): StorageError {
@@ -300,6 +338,15 @@ export function readRecordAt(batch: Buffer, pos: number, offset: number): Decode
 }
 
 /**
+ * readRecordAt, but of the headers only those whose key starts with `decodePrefix`
+ * are decoded; the others stay encoded in `rawHeaders` (views of `batch`) when
+ * they come after all of those, as one run — else every header is decoded.
+ */
+export function readRecordAtKeeping(batch: Buffer, pos: number, offset: number, decodePrefix: Buffer): DecodedRecord | null {
+  return decodeRecords(batch, pos, offset, 1, true, decodePrefix)[0] ?? null;
+}
+
+/**
  * Up to `maxCount` records of the batch at `pos` from `fromOffset` on; those
  * before it are skipped without decoding their keys, values and headers (a
  * consumer resuming inside a batch, a pull that wants only a few).
@@ -308,7 +355,7 @@ export function readRecordsFrom(batch: Buffer, pos: number, fromOffset: number, 
   return decodeRecords(batch, pos, fromOffset, maxCount, false);
 }
 
-function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount: number, exact: boolean): DecodedRecord[] {
+function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount: number, exact: boolean, decodePrefix: Buffer | null = null): DecodedRecord[] {
   const size = LOG_OVERHEAD + readInt32(batch, pos + 8);
   const codec = readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK;
   const recordsBytes = codec === 0 ? undefined : decompress(codec, batch.subarray(pos + RECORDS, pos + size));
@@ -336,15 +383,43 @@ function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount:
     const headerCount = cursor.varlong();
     if (headerCount < 0 || headerCount > length) throw corrupt('header count');
     const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount; h++) {
-      const hk = cursor.bytes();
-      const hv = cursor.bytes();
-      headers.push({ key: hk === null ? '' : hk.toString('utf8'), value: hv });
+    const headersAt = cursor.pos;
+    let h = 0;
+    if (decodePrefix !== null) {
+      // The decoded ones first, then the kept run to the end (checked: else all are decoded).
+      while (h < headerCount && cursor.fieldStartsWith(decodePrefix)) {
+        headers.push(decodeHeader(cursor));
+        h++;
+      }
+      const rawAt = cursor.pos;
+      let rawCount = 0;
+      while (h + rawCount < headerCount && !cursor.fieldStartsWith(decodePrefix)) {
+        cursor.skipBytes();
+        cursor.skipBytes();
+        rawCount++;
+      }
+      if (h + rawCount === headerCount) {
+        const timestampMs = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
+        const rawHeaders = { bytes: cursor.buf.subarray(rawAt, cursor.pos), count: rawCount };
+        cursor.pos = end;
+        out.push({ offset, timestampMs, key, value, headers, rawHeaders });
+        continue;
+      }
+      cursor.pos = headersAt;
+      headers.length = 0;
+      h = 0;
     }
+    for (; h < headerCount; h++) headers.push(decodeHeader(cursor));
     cursor.pos = end;
     out.push({ offset, timestampMs: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers });
   }
   return out;
+}
+
+function decodeHeader(cursor: Cursor): RecordHeader {
+  const key = cursor.bytes();
+  const value = cursor.bytes();
+  return { key: key === null ? '' : key.toString('utf8'), value };
 }
 
 /** Calls `visit` for every whole batch in `bytes` (a read result), with its position and size. */
