@@ -311,7 +311,11 @@ class Cursor {
     const length = this.varlong();
     const from = this.pos;
     this.pos = at;
-    return length >= prefix.length && from + prefix.length <= this.end && this.buf.compare(prefix, 0, prefix.length, from, from + prefix.length) === 0;
+    if (length < prefix.length || from + prefix.length > this.end) return false;
+    // A byte loop: prefixes are a few bytes, below what Buffer.compare's argument checks cost.
+    const buf = this.buf;
+    for (let i = 0; i < prefix.length; i++) if (buf[from + i] !== prefix[i]) return false;
+    return true;
   }
 }
 
