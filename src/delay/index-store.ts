@@ -7,6 +7,7 @@
 
 import { rmSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { assert } from '../storage/errors.ts';
 
 export type DelayStateName = 'pending' | 'delivered' | 'cancelled' | 'failed';
 
@@ -209,7 +210,7 @@ export class MemoryDelayIndex implements DelayIndex {
 }
 
 /** Bumped when the layout changes: an index of another version is rebuilt from the log. */
-const LAYOUT_VERSION = 7;
+const LAYOUT_VERSION = 8;
 
 const STATE_NAMES: readonly DelayStateName[] = ['pending', 'delivered', 'cancelled', 'failed'];
 /** state u8 | partition u32 | fires u32 | deliverAtMs f64 | nextFireMs f64 | timestampMs f64 | topic len u16 | rest len u32 | topic | rest JSON (repeat, reason) */
@@ -257,8 +258,9 @@ export function decodeState(id: number, buf: Buffer): DelayState {
 }
 
 // Binary keys (memcmp order = numeric order for big-endian unsigned values):
-// state id(8) · due dueMs(8) id(8), whose value is the target topic's name (listings filter on it).
-const EMPTY = Buffer.alloc(0);
+// state id(8) · due dueMs(8) id(8), whose value is the target topic's number (1-4 bytes;
+// listings filter on it; the `topics` table maps names to numbers). A number rather than the
+// name keeps due entries small: the index is most of what grows with pending messages.
 const KEY_SCRATCH = Buffer.allocUnsafe(16);
 const TWO_32 = 2 ** 32;
 
@@ -271,15 +273,12 @@ function readU64(buf: Buffer, pos: number): number {
   return buf.readUInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
 }
 
-/** The last topic name's bytes: schedules come in runs for one topic. */
-let lastTopic = '';
-let lastTopicBytes = EMPTY;
-function topicBytes(topic: string): Buffer {
-  if (topic !== lastTopic) {
-    lastTopic = topic;
-    lastTopicBytes = Buffer.from(topic, 'utf8');
-  }
-  return lastTopicBytes;
+/** A topic number in as few big-endian bytes as hold it (1 for the first 255 topics): unique per number. */
+function topicValue(n: number): Buffer {
+  const bytes = n < 0x100 ? 1 : n < 0x1_0000 ? 2 : n < 0x100_0000 ? 3 : 4;
+  const value = Buffer.allocUnsafe(bytes);
+  value.writeUIntBE(n, 0, bytes);
+  return value;
 }
 
 /** LMDB copies keys at once: the scratch is reused. */
@@ -305,6 +304,10 @@ export class LmdbDelayIndex implements DelayIndex {
   readonly #meta: Database<unknown, string>;
   readonly #states: Database<Buffer, Buffer>;
   readonly #due: Database<Buffer, Buffer>;
+  readonly #topics: Database<number, string>;
+  /** Topic name → its due-entry value (topicValue of its number); one stable Buffer per topic. */
+  #topicValues = new Map<string, Buffer>();
+  #nextTopicNumber = 1;
   #applied: number;
   #pending: number;
 
@@ -313,6 +316,7 @@ export class LmdbDelayIndex implements DelayIndex {
     this.#meta = env.openDB<unknown, string>({ name: 'meta' });
     this.#states = env.openDB<Buffer, Buffer>({ name: 'state', encoding: 'binary', keyEncoding: 'binary' });
     this.#due = env.openDB<Buffer, Buffer>({ name: 'due', encoding: 'binary', keyEncoding: 'binary' });
+    this.#topics = env.openDB<number, string>({ name: 'topics' });
     const version = this.#meta.get('version');
     if (version !== undefined && version !== LAYOUT_VERSION) {
       // Layout 6 kept a second, per-topic due index: its pages go too.
@@ -322,6 +326,29 @@ export class LmdbDelayIndex implements DelayIndex {
     if (version !== LAYOUT_VERSION) this.#meta.putSync('version', LAYOUT_VERSION);
     this.#applied = (this.#meta.get('applied') as number | undefined) ?? 0;
     this.#pending = (this.#meta.get('pending') as number | undefined) ?? 0;
+    this.#loadTopics();
+  }
+
+  #loadTopics(): void {
+    this.#topicValues = new Map();
+    this.#nextTopicNumber = 1;
+    for (const { key, value } of this.#topics.getRange()) {
+      this.#topicValues.set(key, topicValue(value));
+      if (value >= this.#nextTopicNumber) this.#nextTopicNumber = value + 1;
+    }
+  }
+
+  /** The due-entry value of `topic`, numbering it (inside the running transaction) when new. */
+  #topicValue(topic: string): Buffer {
+    let value = this.#topicValues.get(topic);
+    if (value === undefined) {
+      const n = this.#nextTopicNumber++;
+      assert(n <= 0xffff_ffff, 'delay index: topic numbers exhausted');
+      void this.#topics.put(topic, n);
+      value = topicValue(n);
+      this.#topicValues.set(topic, value);
+    }
+    return value;
   }
 
   /** Opens (or creates) the index in `dir`; an unreadable one is deleted and created empty. */
@@ -355,6 +382,7 @@ export class LmdbDelayIndex implements DelayIndex {
       });
     } catch (err) {
       this.#pending = pendingBefore;
+      this.#loadTopics(); // numbers handed out in the aborted transaction are not stored
       throw err;
     }
     this.#applied = appliedOffset;
@@ -365,7 +393,7 @@ export class LmdbDelayIndex implements DelayIndex {
   }
 
   addDue(topic: string, entry: DueEntry): void {
-    void this.#due.put(dueKey(entry.dueMs, entry.id), topicBytes(topic));
+    void this.#due.put(dueKey(entry.dueMs, entry.id), this.#topicValue(topic));
   }
 
   removeDue(_topic: string, entry: DueEntry): void {
@@ -410,8 +438,9 @@ export class LmdbDelayIndex implements DelayIndex {
   listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number): TopicListing {
     // Due times and ids are integers: (t, id + 1) is the first key after the cursor.
     const start = after === null ? dueKey(fromMs, 0, Buffer.allocUnsafe(16)) : dueKey(after.dueMs, after.id + 1, Buffer.allocUnsafe(16));
-    const wanted = topicBytes(topic);
+    const wanted = this.#topicValues.get(topic);
     const entries: DueEntry[] = [];
+    if (wanted === undefined) return { entries, stoppedAt: null }; // never scheduled for: nothing pending
     let scanned = 0;
     let last: DueEntry | null = after;
     // One entry past the bound tells whether the window goes on after it.
@@ -442,6 +471,9 @@ export class LmdbDelayIndex implements DelayIndex {
   clear(): void {
     this.#states.clearSync();
     this.#due.clearSync();
+    this.#topics.clearSync();
+    this.#topicValues = new Map();
+    this.#nextTopicNumber = 1;
     this.#meta.clearSync();
     this.#meta.putSync('version', LAYOUT_VERSION);
     this.#applied = 0;
