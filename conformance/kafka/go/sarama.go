@@ -184,7 +184,13 @@ func saramaIdempotent() string {
 	c.Producer.Retry.Max = 1000
 	c.Net.MaxOpenRequests = 1 // sarama requires 1 with idempotence
 	c.Producer.Partitioner = sarama.NewManualPartitioner
+	// Batches of exactly 50: Messages alone makes a batch ready at 50 or more, so a batch that
+	// grew past 50 while the single open request waited for acks=all left a tail of fewer than 50
+	// that nothing flushed before Close (sarama's readyToFlush) — a hang that came and went with
+	// the broker's fsync timing. MaxMessages caps each batch; Frequency flushes any tail anyway.
 	c.Producer.Flush.Messages = 50
+	c.Producer.Flush.MaxMessages = 50
+	c.Producer.Flush.Frequency = 10 * time.Millisecond
 	p, err := sarama.NewAsyncProducer([]string{bootstrap}, c)
 	must(err, "NewAsyncProducer (idempotent)")
 	go func() {
