@@ -71,14 +71,10 @@ export function controlInput(record: CancelRecord | IntentRecord | DoneRecord, t
 
 /** The record as delivered to its target: the message's headers plus which schedule and fire it is. */
 export function deliveryInput(s: ScheduleRecord, id: number, fire: number): RecordInput {
-  if (s.rawHeaders !== null) {
-    // Copied as stored: no string or Buffer per header of the message.
-    const headers: HeaderInput[] = [{ key: ID_HEADER, value: String(id) }, { key: FIRE_HEADER, value: String(fire) }];
-    return { key: s.key, value: s.value, rawHeaders: s.rawHeaders, headers, timestampMs: s.timestampMs };
-  }
-  const headers: HeaderInput[] = s.headers.slice();
+  // Kept encoded (a firing): copied as stored, written before these; else `headers` holds them.
+  const headers: HeaderInput[] = s.rawHeaders !== null ? [] : s.headers.slice();
   headers.push({ key: ID_HEADER, value: String(id) }, { key: FIRE_HEADER, value: String(fire) });
-  return { key: s.key, value: s.value, headers, timestampMs: s.timestampMs };
+  return { key: s.key, value: s.value, rawHeaders: s.rawHeaders, headers, timestampMs: s.timestampMs };
 }
 
 function headerText(h: RecordHeader): string {

@@ -386,6 +386,7 @@ function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount:
     const value = cursor.bytes();
     const headerCount = cursor.varlong();
     if (headerCount < 0 || headerCount > length) throw corrupt('header count');
+    const timestampMs = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
     const headers: RecordHeader[] = [];
     const headersAt = cursor.pos;
     let h = 0;
@@ -403,7 +404,6 @@ function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount:
         rawCount++;
       }
       if (h + rawCount === headerCount) {
-        const timestampMs = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
         const rawHeaders = { bytes: cursor.buf.subarray(rawAt, cursor.pos), count: rawCount };
         cursor.pos = end;
         out.push({ offset, timestampMs, key, value, headers, rawHeaders });
@@ -415,7 +415,7 @@ function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount:
     }
     for (; h < headerCount; h++) headers.push(decodeHeader(cursor));
     cursor.pos = end;
-    out.push({ offset, timestampMs: logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta, key, value, headers });
+    out.push({ offset, timestampMs, key, value, headers });
   }
   return out;
 }
