@@ -103,3 +103,136 @@ test('lmdb delay index: topic numbers past one byte (300 topics) stay distinct',
     for (const i of [0, 1, 254, 255, 256, 299]) assert.deepEqual(listed(index, `t${i}`), [i], `t${i}`);
     await index.close();
   }));
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** Moves the clock in steps, promoting at each (as the service's tick does), and collects what is due, removing it. */
+function runClock(index: LmdbDelayIndex, clock: { now: number }, untilMs: number, stepMs: number): number[] {
+  const fired: number[] = [];
+  for (; clock.now <= untilMs; clock.now += stepMs) {
+    for (let i = 0; i < 100 && !index.promote(clock.now, 50); i++);
+    const due = index.due(clock.now, 100_000);
+    index.transaction(index.applied, () => {
+      for (const e of due) index.removeDue('t', e);
+    });
+    for (const e of due) {
+      assert.ok(e.dueMs <= clock.now, `entry ${e.id} due ${e.dueMs} came out at ${clock.now}`);
+      fired.push(e.id);
+    }
+  }
+  return fired;
+}
+
+test('lmdb delay index: far-future entries wait in bucket files, not LMDB, and come out in due order as the clock reaches them', () =>
+  withDir(async (dir) => {
+    const clock = { now: 1_700_000_000_000 };
+    let index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    const start = clock.now;
+    // Distances that land on every level; ids are scrambled against due order.
+    const offsets = [5 * MINUTE, 3 * 3_600_000, 2 * DAY, 40 * DAY, 300 * DAY, 1000, 90 * MINUTE + 7, 2 * DAY - 1, 299 * DAY + 5];
+    const ids = offsets.map((_, i) => 100 - i);
+    index.transaction(200, () => offsets.forEach((o, i) => index.addDue('t', { dueMs: start + o, id: ids[i]! })));
+    assert.deepEqual(index.due(start + 400 * DAY, 100).map((e) => e.id), [ids[5]], 'only the entry due within the near tier is in LMDB');
+    const files = fs.readdirSync(path.join(dir, 'due-buckets'));
+    assert.ok(files.length >= 4, `bucket files: ${files.join(', ')}`);
+    // Every pending one is listed, from the files too, in due order.
+    const order = offsets.map((o, i) => ({ o, id: ids[i]! })).sort((a, b) => a.o - b.o).map((x) => x.id);
+    assert.deepEqual(index.listTopic('t', 0, Number.MAX_SAFE_INTEGER, null, 100, 1000).entries.map((e) => e.id), order);
+    assert.equal(index.scanDueIds(null, 10).minId, Math.min(...ids));
+    // Reopen half way (state on disk), then run the clock past the last.
+    let fired = runClock(index, clock, start + 20 * DAY, 6 * 3_600_000);
+    await index.close();
+    index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now + 5 * DAY }); // a later clock must not move the stored bound
+    fired = fired.concat(runClock(index, clock, start + 301 * DAY, 6 * 3_600_000));
+    assert.deepEqual(fired, order);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'due-buckets')), [], 'emptied buckets are deleted');
+    await index.close();
+  }));
+
+test('lmdb delay index: a bucket entry whose schedule was cancelled or moved on is skipped when promoted and not listed', () =>
+  withDir(async (dir) => {
+    const clock = { now: 1_700_000_000_000 };
+    const index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    const at = clock.now + 3_600_000;
+    const state = { topic: 't', partition: 0, deliverAtMs: at, nextFireMs: at, fires: 0, repeat: null, timestampMs: 0 };
+    index.transaction(3, () => {
+      for (const id of [0, 1, 2]) index.addDue('t', { dueMs: at + id, id });
+    });
+    index.transaction(4, () => {
+      index.putState({ ...state, id: 1, nextFireMs: at + 1, state: 'cancelled' });
+      index.putState({ ...state, id: 2, nextFireMs: at + 60_000, state: 'pending' }); // its due entry is elsewhere now
+    });
+    assert.deepEqual(listed(index, 't'), []); // listed() looks before 10 s
+    assert.deepEqual(index.listTopic('t', 0, at + DAY, null, 10, 100).entries.map((e) => e.id), [0]);
+    assert.deepEqual(runClock(index, clock, at + MINUTE, 10_000), [0]);
+    await index.close();
+  }));
+
+test('lmdb delay index: a bucket file longer than its record is cut; one shorter (power loss) makes the index start empty', () =>
+  withDir(async (dir) => {
+    const clock = { now: 1_700_000_000_000 };
+    let index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    index.transaction(2, () => {
+      index.addDue('t', { dueMs: clock.now + 3_600_000, id: 0 });
+      index.addDue('t', { dueMs: clock.now + 3_600_001, id: 1 });
+    });
+    await index.close();
+    const bucketsDir = path.join(dir, 'due-buckets');
+    const [file] = fs.readdirSync(bucketsDir);
+    const full = fs.statSync(path.join(bucketsDir, file!)).size;
+    fs.appendFileSync(path.join(bucketsDir, file!), Buffer.alloc(20, 7)); // written, never committed
+    fs.writeFileSync(path.join(bucketsDir, '0-1.due'), Buffer.alloc(20)); // no record: an orphan
+    index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    assert.equal(index.applied, 2);
+    assert.equal(fs.statSync(path.join(bucketsDir, file!)).size, full);
+    assert.deepEqual(fs.readdirSync(bucketsDir), [file]);
+    assert.deepEqual(index.listTopic('t', 0, Number.MAX_SAFE_INTEGER, null, 10, 100).entries.map((e) => e.id), [0, 1]);
+    await index.close();
+    fs.truncateSync(path.join(bucketsDir, file!), full - 20);
+    index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    assert.equal(index.applied, 0, 'rebuilt from the log');
+    assert.deepEqual(index.listTopic('t', 0, Number.MAX_SAFE_INTEGER, null, 10, 100).entries, []);
+    await index.close();
+  }));
+
+test('lmdb delay index: an aborted transaction leaves no bucket entry behind', () =>
+  withDir(async (dir) => {
+    const clock = { now: 1_700_000_000_000 };
+    const index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    index.transaction(1, () => index.addDue('t', { dueMs: clock.now + 3_600_000, id: 0 }));
+    assert.throws(
+      () =>
+        index.transaction(2, () => {
+          index.addDue('t', { dueMs: clock.now + 3_600_000, id: 1 });
+          throw new Error('injected');
+        }),
+      /injected/,
+    );
+    index.transaction(3, () => index.addDue('t', { dueMs: clock.now + 3_600_000, id: 2 }));
+    assert.deepEqual(index.listTopic('t', 0, Number.MAX_SAFE_INTEGER, null, 10, 100).entries.map((e) => e.id), [0, 2]);
+    assert.deepEqual(runClock(index, clock, clock.now + 3_700_000, 30_000), [0, 2]);
+    await index.close();
+  }));
+
+test('lmdb delay index: after downtime, a bucket moved into LMDB a chunk at a time still comes out in due order', () =>
+  withDir(async (dir) => {
+    const clock = { now: 1_700_000_000_000 };
+    const index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    const at = clock.now + 10 * MINUTE;
+    const n = 20_000; // more than one promotion chunk, appended latest first
+    index.transaction(n, () => {
+      for (let i = 0; i < n; i++) index.addDue('t', { dueMs: at + n - i, id: i });
+    });
+    clock.now = at + DAY; // the broker was down: everything is overdue
+    const fired: number[] = [];
+    for (let step = 0; step < 1000 && fired.length < n; step++) {
+      index.promote(clock.now, 0); // one chunk per call
+      const due = index.due(clock.now, 3000);
+      index.transaction(index.applied, () => due.forEach((e) => index.removeDue('t', e)));
+      for (const e of due) fired.push(e.dueMs);
+    }
+    assert.equal(fired.length, n);
+    for (let i = 1; i < n; i++) assert.ok(fired[i - 1]! <= fired[i]!, `out of due order at ${i}`);
+    await index.close();
+  }));

@@ -6,8 +6,10 @@
 // memory flat in the number of pending messages) and memory (unit tests).
 
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../storage/errors.ts';
+import { BucketFiles, bucketKey, bucketStartMs, ENTRY_BYTES, LEVEL0_WIDTH_MS, levelWidthMs, placeLevel, type BucketRecord } from './due-buckets.ts';
 
 export type DelayStateName = 'pending' | 'delivered' | 'cancelled' | 'failed';
 
@@ -84,6 +86,12 @@ export interface DelayIndex {
   listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number): TopicListing;
   /** The lowest id among up to `limit` due entries after the cursor (scanned in key order), and where the scan stopped. */
   scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null };
+  /**
+   * Moves entries due before `nowMs` + PROMOTE_AHEAD_MS from the far tier into the dispatch
+   * order, for at most about `budgetMs`; true when nothing is left to move for now. `due()`
+   * never returns an entry the move has not reached, so entries still fire in due order.
+   */
+  promote(nowMs: number, budgetMs: number): boolean;
   /** Drops everything (before a rebuild from the log). */
   clear(): void;
   close(): Promise<void>;
@@ -198,6 +206,10 @@ export class MemoryDelayIndex implements DelayIndex {
     return { minId, last };
   }
 
+  promote(_nowMs: number, _budgetMs: number): boolean {
+    return true; // one tier: everything is in dispatch order already
+  }
+
   clear(): void {
     this.#applied = 0;
     this.#pending = 0;
@@ -210,7 +222,7 @@ export class MemoryDelayIndex implements DelayIndex {
 }
 
 /** Bumped when the layout changes: an index of another version is rebuilt from the log. */
-const LAYOUT_VERSION = 8;
+const LAYOUT_VERSION = 9;
 
 const STATE_NAMES: readonly DelayStateName[] = ['pending', 'delivered', 'cancelled', 'failed'];
 /** state u8 | partition u32 | fires u32 | deliverAtMs f64 | nextFireMs f64 | timestampMs f64 | topic len u16 | rest len u32 | topic | rest JSON (repeat, reason) */
@@ -294,8 +306,27 @@ function dueKey(dueMs: number, id: number, into: Buffer = KEY_SCRATCH): Buffer {
   return into;
 }
 
+/** Level-0 buckets move into LMDB this long before they are due (two bucket widths). */
+export const PROMOTE_AHEAD_MS = 2 * LEVEL0_WIDTH_MS;
+/** Entries moved per promotion transaction (~5 ms of LMDB inserts). */
+const PROMOTE_CHUNK_ENTRIES = 8192;
+/** Bucket entries one listing reads after it has looked at `scanMax` entries, at most one more bucket. */
+const LIST_BUCKETS_MAX = 64;
+
+function alignUp(ms: number, width: number): number {
+  return (Math.floor(ms / width) + 1) * width;
+}
+
+export interface LmdbDelayIndexOptions {
+  /** The clock that places a new (or rebuilt) index's tier bound; Date.now by default. */
+  nowMs?: () => number;
+}
+
 /**
- * LMDB twin. `noSync`: the index is derived — kill -9 keeps every committed
+ * LMDB twin, with a far tier of bucket files (due-buckets.ts): LMDB holds the
+ * entries due before `promotedUntilMs`, a little ahead of now, so its size (and
+ * the resident set that maps it) follows the near-term rate, not the number
+ * pending. `noSync`: the index is derived — kill -9 keeps every committed
  * transaction (page cache); after a power loss it may be behind (replayed from
  * `applied`), ahead of the log or unreadable (rebuilt) — the broker checks.
  */
@@ -305,18 +336,30 @@ export class LmdbDelayIndex implements DelayIndex {
   readonly #states: Database<Buffer, Buffer>;
   readonly #due: Database<Buffer, Buffer>;
   readonly #topics: Database<number, string>;
-  /** Topic name → its due-entry value (topicValue of its number); one stable Buffer per topic. */
-  #topicValues = new Map<string, Buffer>();
+  readonly #bucketRecords: Database<[number, number, number], string>;
+  readonly #files: BucketFiles;
+  readonly #nowMs: () => number;
+  /** Topic name → its number; number → its due-entry value (topicValue; one stable Buffer per topic). */
+  #topicNumbers = new Map<string, number>();
+  #topicValues = new Map<number, Buffer>();
   #nextTopicNumber = 1;
+  #buckets = new Map<string, BucketRecord>();
+  /** Bucket files to delete once the transaction that dropped their records committed. */
+  #dropped: BucketRecord[] = [];
+  #promotedUntil: number;
   #applied: number;
   #pending: number;
 
-  private constructor(env: RootDatabase) {
+  private constructor(env: RootDatabase, dir: string, nowMs: () => number) {
     this.#env = env;
+    this.#nowMs = nowMs;
     this.#meta = env.openDB<unknown, string>({ name: 'meta' });
     this.#states = env.openDB<Buffer, Buffer>({ name: 'state', encoding: 'binary', keyEncoding: 'binary' });
     this.#due = env.openDB<Buffer, Buffer>({ name: 'due', encoding: 'binary', keyEncoding: 'binary' });
     this.#topics = env.openDB<number, string>({ name: 'topics' });
+    this.#bucketRecords = env.openDB<[number, number, number], string>({ name: 'buckets' });
+    this.#files = new BucketFiles(path.join(dir, 'due-buckets'));
+    this.#promotedUntil = this.#initialPromotedUntil();
     const version = this.#meta.get('version');
     if (version !== undefined && version !== LAYOUT_VERSION) {
       // Layout 6 kept a second, per-topic due index: its pages go too.
@@ -326,36 +369,57 @@ export class LmdbDelayIndex implements DelayIndex {
     if (version !== LAYOUT_VERSION) this.#meta.putSync('version', LAYOUT_VERSION);
     this.#applied = (this.#meta.get('applied') as number | undefined) ?? 0;
     this.#pending = (this.#meta.get('pending') as number | undefined) ?? 0;
+    const storedBound = this.#meta.get('promotedUntil') as number | undefined;
+    // Stored at once: buckets are placed relative to it, a later clock must not move it.
+    if (storedBound === undefined) this.#meta.putSync('promotedUntil', this.#promotedUntil);
+    else this.#promotedUntil = storedBound;
     this.#loadTopics();
+    this.#loadBuckets();
+    // A bucket file shorter than its record lost entries (power loss): start over from the log.
+    if (!this.#files.reconcile(this.#buckets.values())) this.clear();
+  }
+
+  #initialPromotedUntil(): number {
+    return alignUp(this.#nowMs() + PROMOTE_AHEAD_MS, LEVEL0_WIDTH_MS);
   }
 
   #loadTopics(): void {
+    this.#topicNumbers = new Map();
     this.#topicValues = new Map();
     this.#nextTopicNumber = 1;
     for (const { key, value } of this.#topics.getRange()) {
-      this.#topicValues.set(key, topicValue(value));
+      this.#topicNumbers.set(key, value);
+      this.#topicValues.set(value, topicValue(value));
       if (value >= this.#nextTopicNumber) this.#nextTopicNumber = value + 1;
     }
   }
 
-  /** The due-entry value of `topic`, numbering it (inside the running transaction) when new. */
-  #topicValue(topic: string): Buffer {
-    let value = this.#topicValues.get(topic);
-    if (value === undefined) {
-      const n = this.#nextTopicNumber++;
+  #loadBuckets(): void {
+    this.#buckets = new Map();
+    for (const { key, value } of this.#bucketRecords.getRange()) {
+      const [level, block] = key.split(':').map(Number) as [number, number];
+      this.#buckets.set(key, { level, block, bytes: value[0], consumed: value[1], minId: value[2] });
+    }
+  }
+
+  /** `topic`'s number, handed out (inside the running transaction) when new. */
+  #topicNumber(topic: string): number {
+    let n = this.#topicNumbers.get(topic);
+    if (n === undefined) {
+      n = this.#nextTopicNumber++;
       assert(n <= 0xffff_ffff, 'delay index: topic numbers exhausted');
       void this.#topics.put(topic, n);
-      value = topicValue(n);
-      this.#topicValues.set(topic, value);
+      this.#topicNumbers.set(topic, n);
+      this.#topicValues.set(n, topicValue(n));
     }
-    return value;
+    return n;
   }
 
   /** Opens (or creates) the index in `dir`; an unreadable one is deleted and created empty. */
-  static open(dir: string): LmdbDelayIndex {
-    // remapChunks: map the file in chunks and let go of the unused ones, so the
-    // resident set does not grow with the index (measured: half the RssFile at 1M pending).
-    const attempt = (): LmdbDelayIndex => new LmdbDelayIndex(open({ path: dir, noSync: true, compression: false, maxDbs: 8, remapChunks: true }));
+  static open(dir: string, options: LmdbDelayIndexOptions = {}): LmdbDelayIndex {
+    const nowMs = options.nowMs ?? Date.now;
+    // remapChunks: map the file in chunks and let go of the unused ones (measured: half the RssFile at 1M pending).
+    const attempt = (): LmdbDelayIndex => new LmdbDelayIndex(open({ path: dir, noSync: true, compression: false, maxDbs: 8, remapChunks: true }), dir, nowMs);
     try {
       return attempt();
     } catch {
@@ -372,19 +436,39 @@ export class LmdbDelayIndex implements DelayIndex {
     return this.#pending;
   }
 
-  transaction(appliedOffset: number, changes: () => void): void {
+  /** The tier bound: due entries before it are in LMDB, the rest in bucket files. */
+  get promotedUntilMs(): number {
+    return this.#promotedUntil;
+  }
+
+  /** One LMDB transaction; staged bucket entries are written out (page cache) before it commits. */
+  #txn(body: () => void): void {
     const pendingBefore = this.#pending;
+    const promotedBefore = this.#promotedUntil;
     try {
       this.#env.transactionSync(() => {
-        changes();
-        this.#meta.put('applied', appliedOffset);
-        this.#meta.put('pending', this.#pending);
+        body();
+        for (const r of this.#files.writeStaged()) void this.#bucketRecords.put(bucketKey(r.level, r.block), [r.bytes, r.consumed, r.minId]);
       });
     } catch (err) {
       this.#pending = pendingBefore;
+      this.#promotedUntil = promotedBefore;
+      this.#files.dropStaged();
+      this.#dropped = [];
       this.#loadTopics(); // numbers handed out in the aborted transaction are not stored
+      this.#loadBuckets(); // file bytes written past a record are overwritten by the next append
       throw err;
     }
+    for (const r of this.#dropped) this.#files.remove(r);
+    this.#dropped = [];
+  }
+
+  transaction(appliedOffset: number, changes: () => void): void {
+    this.#txn(() => {
+      changes();
+      this.#meta.put('applied', appliedOffset);
+      this.#meta.put('pending', this.#pending);
+    });
     this.#applied = appliedOffset;
   }
 
@@ -393,10 +477,25 @@ export class LmdbDelayIndex implements DelayIndex {
   }
 
   addDue(topic: string, entry: DueEntry): void {
-    void this.#due.put(dueKey(entry.dueMs, entry.id), this.#topicValue(topic));
+    this.#place(entry.dueMs, entry.id, this.#topicNumber(topic));
+  }
+
+  /** Into LMDB when due before the tier bound, else staged for its bucket. */
+  #place(dueMs: number, id: number, topicNumber: number): void {
+    if (dueMs < this.#promotedUntil) {
+      void this.#due.put(dueKey(dueMs, id), this.#topicValues.get(topicNumber)!);
+      return;
+    }
+    const level = placeLevel(dueMs, this.#promotedUntil);
+    const block = Math.floor(dueMs / levelWidthMs(level));
+    const key = bucketKey(level, block);
+    let record = this.#buckets.get(key);
+    if (record === undefined) this.#buckets.set(key, (record = { level, block, bytes: 0, consumed: 0, minId: Infinity }));
+    this.#files.stage(record, dueMs, id, topicNumber);
   }
 
   removeDue(_topic: string, entry: DueEntry): void {
+    // An entry still in a bucket file stays there: promotion skips it (its state no longer matches).
     void this.#due.remove(dueKey(entry.dueMs, entry.id));
   }
 
@@ -419,12 +518,15 @@ export class LmdbDelayIndex implements DelayIndex {
   }
 
   hasDue(entry: DueEntry): boolean {
-    return this.#due.doesExist(dueKey(entry.dueMs, entry.id));
+    // At or after the bound: in a bucket (or moved from one), not yet dispatched.
+    return entry.dueMs >= this.#promotedUntil || this.#due.doesExist(dueKey(entry.dueMs, entry.id));
   }
 
   due(uptoMs: number, limit: number): DueEntry[] {
     const out: DueEntry[] = [];
-    for (const key of this.#due.getKeys({ end: dueKey(uptoMs + 1, 0, Buffer.allocUnsafe(16)), limit })) {
+    // Entries of a bucket being moved may be in LMDB already; the bound keeps due order.
+    const upto = Math.min(uptoMs, this.#promotedUntil - 1);
+    for (const key of this.#due.getKeys({ end: dueKey(upto + 1, 0, Buffer.allocUnsafe(16)), limit })) {
       out.push({ dueMs: readU64(key, 0), id: readU64(key, 8) });
     }
     return out;
@@ -435,29 +537,138 @@ export class LmdbDelayIndex implements DelayIndex {
     return null;
   }
 
+  promote(nowMs: number, budgetMs: number): boolean {
+    const deadline = performance.now() + budgetMs;
+    for (let step = 0; step < 1_000_000; step++) {
+      if (step > 0 && performance.now() >= deadline) return false;
+      // A bucket of level >= 1 whose span P entered is spread into lower levels first (and,
+      // defensively, a level-0 bucket left behind P goes into LMDB).
+      let spreading: BucketRecord | undefined;
+      for (const r of this.#buckets.values()) {
+        const start = bucketStartMs(r);
+        if (r.level >= 1 ? start <= this.#promotedUntil : start < this.#promotedUntil) {
+          spreading = r;
+          break;
+        }
+      }
+      if (spreading !== undefined) {
+        const record = spreading;
+        this.#txn(() => this.#moveChunk(record));
+        continue;
+      }
+      if (nowMs + PROMOTE_AHEAD_MS < this.#promotedUntil) return true;
+      const first = this.#buckets.get(bucketKey(0, this.#promotedUntil / LEVEL0_WIDTH_MS));
+      if (first !== undefined && first.consumed < first.bytes) {
+        this.#txn(() => this.#moveChunk(first));
+        continue;
+      }
+      // The bucket at P is in LMDB: P moves on, to the next bucket's start at most (none is skipped).
+      let next = alignUp(nowMs + PROMOTE_AHEAD_MS, LEVEL0_WIDTH_MS);
+      for (const r of this.#buckets.values()) {
+        const start = bucketStartMs(r);
+        if (start > this.#promotedUntil && start < next) next = start;
+      }
+      this.#txn(() => {
+        if (first !== undefined) this.#drop(first);
+        this.#promotedUntil = next;
+        this.#meta.put('promotedUntil', next);
+      });
+    }
+    return false;
+  }
+
+  /** Moves up to PROMOTE_CHUNK_ENTRIES of a bucket on: a level-0 one into LMDB, others into lower levels. */
+  #moveChunk(record: BucketRecord): void {
+    const buf = this.#files.read(record, record.consumed, PROMOTE_CHUNK_ENTRIES * ENTRY_BYTES);
+    for (let pos = 0; pos < buf.length; pos += ENTRY_BYTES) {
+      const dueMs = buf.readDoubleLE(pos);
+      const id = buf.readDoubleLE(pos + 8);
+      const topicNumber = buf.readUInt32LE(pos + 16);
+      if (record.level > 0) this.#place(dueMs, id, topicNumber);
+      else if (this.#stillPending(id, dueMs)) void this.#due.put(dueKey(dueMs, id), this.#topicValues.get(topicNumber)!);
+    }
+    record.consumed += buf.length;
+    if (record.consumed >= record.bytes) this.#drop(record);
+    else void this.#bucketRecords.put(bucketKey(record.level, record.block), [record.bytes, record.consumed, record.minId]);
+  }
+
+  /** A bucket entry is still wanted unless its schedule changed since (cancelled, or a repeat moved on). */
+  #stillPending(id: number, dueMs: number): boolean {
+    const stored = this.#states.getBinaryFast(idKey(id));
+    if (stored === undefined) return true;
+    const state = decodeState(id, stored);
+    return state.state === 'pending' && state.nextFireMs === dueMs;
+  }
+
+  #drop(record: BucketRecord): void {
+    const key = bucketKey(record.level, record.block);
+    this.#buckets.delete(key);
+    void this.#bucketRecords.remove(key);
+    this.#dropped.push(record);
+  }
+
   listTopic(topic: string, fromMs: number, toMs: number, after: DueEntry | null, limit: number, scanMax: number): TopicListing {
     // Due times and ids are integers: (t, id + 1) is the first key after the cursor.
     const start = after === null ? dueKey(fromMs, 0, Buffer.allocUnsafe(16)) : dueKey(after.dueMs, after.id + 1, Buffer.allocUnsafe(16));
-    const wanted = this.#topicValues.get(topic);
-    const entries: DueEntry[] = [];
-    if (wanted === undefined) return { entries, stoppedAt: null }; // never scheduled for: nothing pending
+    const wantedNumber = this.#topicNumbers.get(topic);
+    let entries: DueEntry[] = [];
+    if (wantedNumber === undefined) return { entries, stoppedAt: null }; // never scheduled for: nothing pending
+    const wanted = this.#topicValues.get(wantedNumber)!;
     let scanned = 0;
     let last: DueEntry | null = after;
-    // One entry past the bound tells whether the window goes on after it.
+    let stoppedAt: DueEntry | null = null;
+    // LMDB first. One entry past the bound tells whether the window goes on after it.
     for (const { key, value } of this.#due.getRange({ start, end: dueKey(toMs, 0, Buffer.allocUnsafe(16)), limit: scanMax + 1 })) {
-      if (scanned === scanMax) return { entries, stoppedAt: last };
+      if (scanned === scanMax) {
+        stoppedAt = last;
+        break;
+      }
       scanned++;
       last = { dueMs: readU64(key, 0), id: readU64(key, 8) };
       if (value.equals(wanted)) {
         entries.push(last);
-        if (entries.length >= limit) return { entries, stoppedAt: null };
+        if (entries.length >= limit) break;
       }
     }
-    return { entries, stoppedAt: null };
+    // Then the buckets' entries not yet in LMDB, up to where the LMDB scan stopped; their levels
+    // cover disjoint spans, read in time order, each whole (a file is in append order, not due order).
+    const endKey: DueEntry = entries.length >= limit ? entries.at(-1)! : (stoppedAt ?? { dueMs: toMs, id: -1 });
+    const inWindow = (e: DueEntry): boolean => e.dueMs >= fromMs && compareDue(e, endKey) <= 0 && e.dueMs < toMs && (after === null || compareDue(e, after) > 0);
+    const buckets = [...this.#buckets.values()]
+      .filter((r) => r.consumed < r.bytes && bucketStartMs(r) + levelWidthMs(r.level) > Math.max(fromMs, after?.dueMs ?? 0) && bucketStartMs(r) <= endKey.dueMs)
+      .sort((a, b) => bucketStartMs(a) - bucketStartMs(b));
+    const fromBuckets: DueEntry[] = [];
+    for (let i = 0; i < buckets.length && i < LIST_BUCKETS_MAX; i++) {
+      const r = buckets[i]!;
+      for (let from = r.consumed; from < r.bytes; ) {
+        const buf = this.#files.read(r, from, PROMOTE_CHUNK_ENTRIES * ENTRY_BYTES);
+        if (buf.length === 0) break;
+        from += buf.length;
+        for (let pos = 0; pos < buf.length; pos += ENTRY_BYTES) {
+          const e = { dueMs: buf.readDoubleLE(pos), id: buf.readDoubleLE(pos + 8) };
+          scanned++;
+          if (buf.readUInt32LE(pos + 16) === wantedNumber && inWindow(e) && this.#stillPending(e.id, e.dueMs)) fromBuckets.push(e);
+        }
+      }
+      if (scanned >= scanMax && i + 1 < buckets.length) {
+        // Go on after this bucket's span next time.
+        const end = bucketStartMs(r) + levelWidthMs(r.level) - 1;
+        if (stoppedAt === null || end < stoppedAt.dueMs) stoppedAt = { dueMs: end, id: Number.MAX_SAFE_INTEGER };
+        break;
+      }
+    }
+    if (fromBuckets.length > 0) {
+      entries = entries.concat(fromBuckets).sort(compareDue);
+      if (stoppedAt !== null) entries = entries.filter((e) => compareDue(e, stoppedAt!) <= 0);
+    }
+    if (entries.length >= limit) return { entries: entries.slice(0, limit), stoppedAt: null };
+    return { entries, stoppedAt };
   }
 
   scanDueIds(after: DueEntry | null, limit: number): { minId: number; last: DueEntry | null } {
     let minId = Infinity;
+    // Bucket entries count once, on the first step (their files are not in key order).
+    if (after === null) for (const r of this.#buckets.values()) if (r.minId < minId) minId = r.minId;
     let last: DueEntry | null = null;
     const start = after === null ? undefined : dueKey(after.dueMs, after.id + 1, Buffer.allocUnsafe(16));
     for (const key of this.#due.getKeys(start === undefined ? { limit } : { start, limit })) {
@@ -472,15 +683,22 @@ export class LmdbDelayIndex implements DelayIndex {
     this.#states.clearSync();
     this.#due.clearSync();
     this.#topics.clearSync();
+    this.#bucketRecords.clearSync();
+    this.#files.removeAll();
+    this.#buckets = new Map();
+    this.#topicNumbers = new Map();
     this.#topicValues = new Map();
     this.#nextTopicNumber = 1;
     this.#meta.clearSync();
     this.#meta.putSync('version', LAYOUT_VERSION);
+    this.#promotedUntil = this.#initialPromotedUntil();
+    this.#meta.putSync('promotedUntil', this.#promotedUntil);
     this.#applied = 0;
     this.#pending = 0;
   }
 
   async close(): Promise<void> {
+    this.#files.closeAll();
     await this.#env.close();
   }
 }

@@ -42,7 +42,7 @@ async function harness(kind: 'memory' | 'lmdb'): Promise<Harness> {
   const crash = { left: Infinity };
   const topics = new Map([['t', PARTITIONS], ['u', 1]]);
   let memoryIndex: MemoryDelayIndex | null = kind === 'memory' ? new MemoryDelayIndex() : null;
-  const openIndex = (): DelayIndex => memoryIndex ?? LmdbDelayIndex.open(path.join(dir, 'index'));
+  const openIndex = (): DelayIndex => memoryIndex ?? LmdbDelayIndex.open(path.join(dir, 'index'), { nowMs: () => clock.now });
   let lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => clock.now });
   const open = (): DelayService =>
     DelayService.open({
@@ -208,6 +208,46 @@ for (const kind of ['memory', 'lmdb'] as const) {
       assert.deepEqual(h.delivered().map((r) => r.value?.toString()), ['keep']);
       assert.equal(h.service.get(ids[0]!)?.state, 'cancelled');
       await assert.rejects(h.service.cancel(ids[1]!), (e: DelayError) => e.code === 'CONFLICT');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`delay (${kind}): hours to months ahead — each fires once at its time, in due order, across restarts, cancels and daily repeats`, async () => {
+    const h = await harness(kind);
+    try {
+      const t0 = h.clock.now;
+      const HOUR = 3_600_000;
+      const DAY = 24 * HOUR;
+      const dues = [3 * HOUR, 40 * DAY, 2 * DAY + 17, 5 * 60_000, 100 * DAY, 3 * HOUR + 1, 9 * DAY];
+      const { ids } = h.service.schedule(dues.map((d, i) => request(h, { deliverAtMs: t0 + d, value: Buffer.from(`m${i}`) })));
+      const daily = h.service.schedule([request(h, { deliverAtMs: t0 + DAY, value: Buffer.from('daily'), repeat: { intervalMs: DAY, multiplier: 1, maxIntervalMs: null, times: 4, untilMs: null } })]).ids[0]!;
+      await h.service.cancel(ids[6]!); // 9 days ahead
+      assert.equal(h.service.get(ids[4]!)?.state, 'pending');
+      assert.equal(h.service.pendingCount, dues.length);
+      const fired: Array<[string, number]> = [];
+      // An hour per step, a restart (kill -9 style) every 10 days.
+      for (let t = t0; t <= t0 + 101 * DAY; t += HOUR) {
+        h.clock.now = t;
+        if ((t - t0) % (10 * DAY) === 0 && t > t0) await h.reopen();
+        const before = h.delivered().length;
+        h.service.runDue();
+        for (const r of h.delivered().slice(before)) fired.push([r.value!.toString(), t]);
+      }
+      const expected = [
+        ...dues.map((d, i) => [`m${i}`, d] as [string, number]).filter(([v]) => v !== 'm6'),
+        ...[1, 2, 3, 4].map((k) => ['daily', k * DAY] as [string, number]),
+      ].sort((a, b) => a[1] - b[1]);
+      assert.deepEqual(fired.map(([v]) => v), expected.map(([v]) => v), 'each once, in due order');
+      for (const [v, t] of fired) {
+        const due = expected.find(([w]) => w === v)![1];
+        assert.ok(t - t0 >= due || v === 'daily', `${v} fired before its time`);
+        assert.ok(v === 'daily' || t - t0 < due + HOUR, `${v} fired more than a step late`);
+      }
+      assert.equal(h.service.get(ids[6]!)?.state, 'cancelled');
+      assert.equal(h.service.get(ids[4]!)?.state, 'delivered');
+      assert.equal(h.service.get(daily)?.fires, 4);
+      assert.equal(h.service.pendingCount, 0);
     } finally {
       await h.close();
     }

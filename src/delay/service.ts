@@ -45,6 +45,8 @@ const READ_AHEAD_DENSITY = 4;
  * that a backlog reached consumers at half the rate it was delivered).
  */
 const TICK_BUDGET_MS = 10;
+/** Of which moving far-tier entries into the dispatch order may take this much (index.promote). */
+const PROMOTE_BUDGET_MS = 5;
 /** How often `__delay` is trimmed below the lowest pending id. */
 const TRIM_INTERVAL_MS = 60_000;
 /** Due entries looked at per step of the trim scan (the scan yields between steps). */
@@ -143,6 +145,8 @@ export class DelayService {
   #immediate: NodeJS.Immediate | null = null;
   #timerAtMs = Infinity;
   #closed = false;
+  /** False while the index has far-tier entries left to move for now (the tick comes back soon). */
+  #promoted = true;
   /** States read by the running dispatch round, reused when its DONE is applied. */
   #roundStates: Map<number, DelayState> | null = null;
   readonly #stats: DelayStats = { pending: 0, scheduled: 0, fired: 0, cancelled: 0, failed: 0, latenessBuckets: new Array<number>(LATENESS_BUCKETS).fill(0), latenessMaxMs: 0 };
@@ -273,7 +277,8 @@ export class DelayService {
     for (const e of entries) {
       const record = records.get(e.id);
       const state = this.#stateOf(e.id, record);
-      if (state === undefined) continue;
+      // A far-tier entry stays in its file after a cancel (or a repeat moved on): skipped here.
+      if (state === undefined || state.state !== 'pending' || state.nextFireMs !== e.dueMs) continue;
       views.push({ ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] });
     }
     return { views, stoppedAt };
@@ -284,6 +289,8 @@ export class DelayService {
   /** Hands over everything due at `nowMs` (rounds of DISPATCH_BATCH_MAX); returns how many fired. */
   runDue(budgetMs: number = Infinity): number {
     const started = this.#nowMs();
+    this.#applyQueued();
+    this.#promoted = this.#index.promote(started, Math.min(budgetMs, PROMOTE_BUDGET_MS));
     let fired = 0;
     for (;;) {
       const n = this.#round(this.#nowMs());
@@ -400,8 +407,8 @@ export class DelayService {
       this.#onError(err, 'delay dispatch');
     }
     const now = this.#nowMs();
-    // More due than one budget: come back after other work had a turn.
-    if (fired > 0 && (this.#index.firstDueMs() ?? Infinity) <= now) this.#armTimer(now, now);
+    // More due (or to promote) than one budget: come back after other work had a turn.
+    if (!this.#promoted || (fired > 0 && (this.#index.firstDueMs() ?? Infinity) <= now)) this.#armTimer(now, now);
     else this.#armTimer(now);
   };
 
