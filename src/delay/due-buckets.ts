@@ -5,8 +5,8 @@
 //
 // A hierarchical timing wheel on disk. `promotedUntilMs` (P, a multiple of the
 // level-0 width) splits the due entries: those due before P are in LMDB, the rest
-// in append-only bucket files. Level L buckets are 2^(16 + 6L) ms wide (65.5 s,
-// 69.9 min, 3.1 days, 199 days, 34.8 years); an entry goes to the lowest level
+// in append-only bucket files. Level L buckets are 2^(12 + 6L) ms wide (4.1 s,
+// 4.4 min, 4.7 h, 12.4 days, 2.2 years); an entry goes to the lowest level
 // whose next-wider block also holds P, so the levels cover disjoint spans after P.
 // When P reaches a bucket of level >= 1 its entries are spread into lower levels;
 // the level-0 bucket starting at P is moved into LMDB shortly before P is due
@@ -18,7 +18,7 @@ import { closeSync, constants, ftruncateSync, fstatSync, mkdirSync, openSync, re
 import path from 'node:path';
 import { assert } from '../storage/errors.ts';
 
-export const LEVEL0_SHIFT = 16;
+export const LEVEL0_SHIFT = 12;
 /** 64 buckets of one level make one bucket of the next. */
 export const LEVEL_SHIFT_STEP = 6;
 export const TOP_LEVEL = 4;

@@ -306,7 +306,7 @@ function dueKey(dueMs: number, id: number, into: Buffer = KEY_SCRATCH): Buffer {
   return into;
 }
 
-/** Level-0 buckets move into LMDB this long before they are due (two bucket widths). */
+/** Level-0 buckets move into LMDB this long before they are due (two bucket widths, 8.2 s). */
 export const PROMOTE_AHEAD_MS = 2 * LEVEL0_WIDTH_MS;
 /** Entries moved per promotion transaction (~5 ms of LMDB inserts). */
 const PROMOTE_CHUNK_ENTRIES = 8192;
@@ -580,7 +580,11 @@ export class LmdbDelayIndex implements DelayIndex {
   /** Moves up to PROMOTE_CHUNK_ENTRIES of a bucket on: a level-0 one into LMDB, others into lower levels. */
   #moveChunk(record: BucketRecord): void {
     const buf = this.#files.read(record, record.consumed, PROMOTE_CHUNK_ENTRIES * ENTRY_BYTES);
-    for (let pos = 0; pos < buf.length; pos += ENTRY_BYTES) {
+    const count = buf.length / ENTRY_BYTES;
+    // In (due, id) order: LMDB inserts in key order touch each page once.
+    const order = Array.from({ length: count }, (_, i) => i * ENTRY_BYTES);
+    if (record.level === 0) order.sort((a, b) => buf.readDoubleLE(a) - buf.readDoubleLE(b) || buf.readDoubleLE(a + 8) - buf.readDoubleLE(b + 8));
+    for (const pos of order) {
       const dueMs = buf.readDoubleLE(pos);
       const id = buf.readDoubleLE(pos + 8);
       const topicNumber = buf.readUInt32LE(pos + 16);
@@ -634,8 +638,11 @@ export class LmdbDelayIndex implements DelayIndex {
     // cover disjoint spans, read in time order, each whole (a file is in append order, not due order).
     const endKey: DueEntry = entries.length >= limit ? entries.at(-1)! : (stoppedAt ?? { dueMs: toMs, id: -1 });
     const inWindow = (e: DueEntry): boolean => e.dueMs >= fromMs && compareDue(e, endKey) <= 0 && e.dueMs < toMs && (after === null || compareDue(e, after) > 0);
+    const lastMsOf = (r: BucketRecord): number => bucketStartMs(r) + levelWidthMs(r.level) - 1;
+    // A cursor with id MAX_SAFE_INTEGER is a bucket's end (set below): that bucket is done with.
+    const beforeCursor = (r: BucketRecord): boolean => after !== null && (lastMsOf(r) < after.dueMs || (lastMsOf(r) === after.dueMs && after.id >= Number.MAX_SAFE_INTEGER));
     const buckets = [...this.#buckets.values()]
-      .filter((r) => r.consumed < r.bytes && bucketStartMs(r) + levelWidthMs(r.level) > Math.max(fromMs, after?.dueMs ?? 0) && bucketStartMs(r) <= endKey.dueMs)
+      .filter((r) => r.consumed < r.bytes && lastMsOf(r) >= fromMs && !beforeCursor(r) && bucketStartMs(r) <= endKey.dueMs)
       .sort((a, b) => bucketStartMs(a) - bucketStartMs(b));
     const fromBuckets: DueEntry[] = [];
     for (let i = 0; i < buckets.length && i < LIST_BUCKETS_MAX; i++) {
@@ -652,7 +659,7 @@ export class LmdbDelayIndex implements DelayIndex {
       }
       if (scanned >= scanMax && i + 1 < buckets.length) {
         // Go on after this bucket's span next time.
-        const end = bucketStartMs(r) + levelWidthMs(r.level) - 1;
+        const end = lastMsOf(r);
         if (stoppedAt === null || end < stoppedAt.dueMs) stoppedAt = { dueMs: end, id: Number.MAX_SAFE_INTEGER };
         break;
       }
