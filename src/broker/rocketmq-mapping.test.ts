@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildRecordBatch, readRecords } from '../storage/records.ts';
-import { fromRecord, recordWireProperties, toRecord } from './rocketmq-mapping.ts';
+import { buildRecordBatch, readRecords, readRecordsFromKeeping } from '../storage/records.ts';
+import { fromRecord, INTERNAL_HEADER_PREFIX, recordWireProperties, toRecord } from './rocketmq-mapping.ts';
 import { decodeProperties, encodeProperties } from '../protocol/rocketmq/properties.ts';
 
 // Keys and values as RocketMQ allows them: no 0x01/0x02 separators.
@@ -31,10 +31,44 @@ test('a RocketMQ message survives the trip through a stored record (body, KEYS, 
         assert.equal(wire.flag, flag);
         assert.equal(wire.reconsumeTimes, reconsumeTimes);
         assert.deepEqual([...decodeProperties(wire.properties.toString('utf8'))], properties.filter(([k]) => k.length > 0));
+        // A match-all pull keeps the headers encoded (only `__rmq.*` decoded): the same bytes, flag and count.
+        const batch = buildRecordBatch([toRecord({ body: Buffer.from(body), properties, flag, bornTimestampMs: 1234, reconsumeTimes })]);
+        const kept = readRecordsFromKeeping(batch, 0, 0, 2, Buffer.from(INTERNAL_HEADER_PREFIX, 'latin1'))[0]!;
+        // Kept raw unless an internal header follows the others (toRecord puts them last): then all are decoded.
+        const internalAfterOthers = (flag !== 0 || reconsumeTimes !== 0) && props.length > 0;
+        assert.equal(kept.rawHeaders !== undefined, !internalAfterOthers);
+        const keptWire = recordWireProperties(kept);
+        assert.deepEqual(keptWire.properties, wire.properties);
+        assert.equal(keptWire.flag, flag);
+        assert.equal(keptWire.reconsumeTimes, reconsumeTimes);
       },
     ),
     { numRuns: 300 },
   );
+});
+
+test('kept headers (a Kafka record, internal headers first, a null value, a multi-byte key) give the properties decoding gives', () => {
+  const batch = buildRecordBatch([
+    {
+      key: Buffer.from('k'),
+      value: Buffer.from('v'),
+      headers: [
+        { key: '__rmq.flag', value: '7' },
+        { key: 'TAGS', value: Buffer.from('TagA') },
+        { key: 'né', value: null },
+        { key: 'h', value: Buffer.from('✓') },
+      ],
+      timestampMs: 5,
+    },
+  ]);
+  const kept = readRecordsFromKeeping(batch, 0, 0, 1, Buffer.from(INTERNAL_HEADER_PREFIX, 'latin1'))[0]!;
+  assert.equal(kept.rawHeaders?.count, 3);
+  assert.deepEqual(kept.headers.map((h) => h.key), ['__rmq.flag']);
+  const wire = recordWireProperties(kept);
+  assert.deepEqual(wire, recordWireProperties(readRecords(batch)[0]!));
+  assert.equal(wire.flag, 7);
+  assert.deepEqual([...decodeProperties(wire.properties.toString('utf8'))], [['KEYS', 'k'], ['TAGS', 'TagA'], ['né', ''], ['h', '✓']]);
+  assert.throws(() => fromRecord(kept), /every header decoded/);
 });
 
 test('a Kafka record reads as a RocketMQ message: value → body, key → KEYS, headers → properties', () => {

@@ -5,7 +5,8 @@
 // `__rmq.*`, written only when not the default, and never shown to RocketMQ
 // consumers as properties.
 
-import type { DecodedRecord, HeaderInput, RecordHeader, RecordInput } from '../storage/records.ts';
+import { assert } from '../storage/errors.ts';
+import { rawHeadersJoinedSize, writeRawHeadersJoined, type DecodedRecord, type HeaderInput, type RecordHeader, type RecordInput } from '../storage/records.ts';
 
 export const KEYS_PROPERTY = 'KEYS';
 /** Header prefix of RocketMQ fields without a Kafka equivalent. */
@@ -47,6 +48,7 @@ export interface RecordAsMessage {
 const EMPTY = Buffer.alloc(0);
 
 export function fromRecord(record: DecodedRecord): RecordAsMessage {
+  assert(record.rawHeaders === undefined, 'fromRecord needs every header decoded');
   const properties: Array<[string, string]> = [];
   let flag = 0;
   let reconsumeTimes = 0;
@@ -65,6 +67,7 @@ export function fromRecord(record: DecodedRecord): RecordAsMessage {
 
 /** A record's property value by name without building the whole map (filters, lookups). */
 export function recordProperty(record: DecodedRecord, name: string): string | undefined {
+  assert(record.rawHeaders === undefined, 'recordProperty needs every header decoded');
   if (name === KEYS_PROPERTY) return record.key === null ? undefined : record.key.toString('utf8');
   for (const h of record.headers) if (h.key === name) return h.value === null ? '' : h.value.toString('utf8');
   return undefined;
@@ -103,6 +106,9 @@ export function recordWireProperties(record: DecodedRecord): RecordWirePropertie
     }
     size += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0) + 2;
   }
+  // Headers a pull kept encoded (readRecordsFromKeeping): none of them is internal; copied as bytes.
+  const raw = record.rawHeaders;
+  if (raw !== undefined) size += rawHeadersJoinedSize(raw);
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
   if (key !== null && key.length > 0) {
@@ -119,5 +125,6 @@ export function recordWireProperties(record: DecodedRecord): RecordWirePropertie
     if (h.value !== null) pos += h.value.copy(out, pos);
     out[pos++] = PROPERTY_SEPARATOR;
   }
+  if (raw !== undefined) pos = writeRawHeadersJoined(raw, out, pos, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR);
   return { properties: out, flag, reconsumeTimes };
 }

@@ -11,7 +11,8 @@ import { compileSql92, Sql92ParseError } from './filter/sql92.ts';
 export interface MessageFilter {
   readonly expressionType: 'TAG' | 'SQL92';
   readonly expression: string;
-  /** null = every message matches. */
+  /** True for `*` (and an empty TAG expression): `matches` never looks at a record. */
+  readonly matchesAll: boolean;
   matches(record: DecodedRecord): boolean;
 }
 
@@ -22,7 +23,7 @@ export class SubscriptionParseError extends Error {
   }
 }
 
-const MATCH_ALL: MessageFilter = { expressionType: 'TAG', expression: '*', matches: () => true };
+const MATCH_ALL: MessageFilter = { expressionType: 'TAG', expression: '*', matchesAll: true, matches: () => true };
 
 /** Compiles a subscription expression; throws SubscriptionParseError with the reason. */
 export function compileFilter(expressionType: string | undefined, expression: string | undefined): MessageFilter {
@@ -33,6 +34,7 @@ export function compileFilter(expressionType: string | undefined, expression: st
     return {
       expressionType: 'TAG',
       expression: expression ?? '',
+      matchesAll: false,
       matches: (record) => {
         const tag = recordProperty(record, 'TAGS');
         return tag !== undefined && tags.has(tag);
@@ -43,7 +45,7 @@ export function compileFilter(expressionType: string | undefined, expression: st
     if (expression === undefined || expression.trim() === '') throw new SubscriptionParseError('SQL92 subscription without an expression');
     try {
       const sql = compileSql92(expression);
-      return { expressionType: 'SQL92', expression, matches: (record) => sql.matches((name) => recordProperty(record, name)) };
+      return { expressionType: 'SQL92', expression, matchesAll: false, matches: (record) => sql.matches((name) => recordProperty(record, name)) };
     } catch (err) {
       if (err instanceof Sql92ParseError) throw new SubscriptionParseError(`SQL92 expression ${JSON.stringify(expression)} does not parse: ${err.message}`);
       throw err;

@@ -359,6 +359,54 @@ export function readRecordsFrom(batch: Buffer, pos: number, fromOffset: number, 
   return decodeRecords(batch, pos, fromOffset, maxCount, false);
 }
 
+/** readRecordsFrom, keeping headers encoded as readRecordAtKeeping does (those starting with `decodePrefix` first are decoded). */
+export function readRecordsFromKeeping(batch: Buffer, pos: number, fromOffset: number, maxCount: number, decodePrefix: Buffer): DecodedRecord[] {
+  return decodeRecords(batch, pos, fromOffset, maxCount, false, decodePrefix);
+}
+
+const RAW_STATE = { pos: 0 };
+
+/**
+ * Bytes of `raw` written as `key pairInner value pairEnd` per header (a null value as empty) — the
+ * size `writeRawHeadersJoined` needs. Throws on headers that do not parse (they were checked when stored).
+ */
+export function rawHeadersJoinedSize(raw: RawHeaders): number {
+  const buf = raw.bytes;
+  const state = RAW_STATE;
+  state.pos = 0;
+  let size = 0;
+  for (let i = 0; i < raw.count; i++) {
+    const keyLength = readVarlong(buf, state, buf.length);
+    if (!(keyLength >= 0) || state.pos + keyLength > buf.length) throw corrupt('raw header key');
+    state.pos += keyLength;
+    const valueLength = readVarlong(buf, state, buf.length);
+    if (Number.isNaN(valueLength) || state.pos + Math.max(0, valueLength) > buf.length) throw corrupt('raw header value');
+    if (valueLength > 0) state.pos += valueLength;
+    size += keyLength + Math.max(0, valueLength) + 2;
+  }
+  return size;
+}
+
+/** Writes `raw`'s headers at `pos` as `key pairInner value pairEnd` each; returns the position after them. */
+export function writeRawHeadersJoined(raw: RawHeaders, out: Buffer, pos: number, pairInner: number, pairEnd: number): number {
+  const buf = raw.bytes;
+  const state = RAW_STATE;
+  state.pos = 0;
+  for (let i = 0; i < raw.count; i++) {
+    const keyLength = readVarlong(buf, state, buf.length);
+    pos += buf.copy(out, pos, state.pos, state.pos + keyLength);
+    state.pos += keyLength;
+    out[pos++] = pairInner;
+    const valueLength = readVarlong(buf, state, buf.length);
+    if (valueLength > 0) {
+      pos += buf.copy(out, pos, state.pos, state.pos + valueLength);
+      state.pos += valueLength;
+    }
+    out[pos++] = pairEnd;
+  }
+  return pos;
+}
+
 function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount: number, exact: boolean, decodePrefix: Buffer | null = null): DecodedRecord[] {
   const size = LOG_OVERHEAD + readInt32(batch, pos + 8);
   const codec = readInt16(batch, pos + ATTRIBUTES) & ATTR_COMPRESSION_MASK;

@@ -9,7 +9,8 @@
 
 import type { Topic } from '../../broker/topics.ts';
 import { RequestCode, ResponseCode, type RemotingCommand } from '../../protocol/rocketmq/index.ts';
-import { forEachBatch, readRecordsFrom, type DecodedRecord } from '../../storage/records.ts';
+import { INTERNAL_HEADER_PREFIX } from '../../broker/rocketmq-mapping.ts';
+import { forEachBatch, readRecordsFrom, readRecordsFromKeeping, type DecodedRecord } from '../../storage/records.ts';
 import { encodeMessages } from '../messages.ts';
 import { RETRY_PREFIX, type RocketmqState } from '../state.ts';
 import { FilterCache, type MessageFilter } from '../subscription.ts';
@@ -29,6 +30,11 @@ const PULL_READ_BYTES_MAX = 1 << 20;
 const SUSPEND_MS_MAX = 25_000;
 
 const filters = new FilterCache();
+/**
+ * With a filter that takes everything, only the `__rmq.*` headers (flag, reconsume count) are decoded; the
+ * others stay encoded and are copied into the properties string as bytes (no string or Buffer per header).
+ */
+const INTERNAL_PREFIX_BYTES = Buffer.from(INTERNAL_HEADER_PREFIX, 'latin1');
 
 interface PullRequest {
   group: string;
@@ -116,7 +122,7 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
         let from = next;
         while (!full) {
           const want = limit - matched.length + 1;
-          const records = readRecordsFrom(bytes, pos, from, want);
+          const records = filter.matchesAll ? readRecordsFromKeeping(bytes, pos, from, want, INTERNAL_PREFIX_BYTES) : readRecordsFrom(bytes, pos, from, want);
           for (const record of records) {
             if (matched.length >= limit || (matched.length > 0 && matchedBytes >= byteLimit)) {
               full = true;
