@@ -539,7 +539,8 @@ export class LmdbDelayIndex implements DelayIndex {
 
   promote(nowMs: number, budgetMs: number): boolean {
     const deadline = performance.now() + budgetMs;
-    for (let step = 0; step < 1_000_000; step++) {
+    // Bounded: each step moves a chunk or advances the bound to the next bucket (a bucket of 2^32 entries is the most).
+    for (let step = 0; step < 1 << 30; step++) {
       if (step > 0 && performance.now() >= deadline) return false;
       // A bucket of level >= 1 whose span P entered is spread into lower levels first (and,
       // defensively, a level-0 bucket left behind P goes into LMDB).

@@ -286,11 +286,15 @@ export class DelayService {
 
   // ---- dispatch ------------------------------------------------------------
 
-  /** Hands over everything due at `nowMs` (rounds of DISPATCH_BATCH_MAX); returns how many fired. */
+  /**
+   * Hands over what is due at `nowMs` (rounds of DISPATCH_BATCH_MAX) for about `budgetMs` (unbounded: all of it,
+   * after moving every far-tier entry due by then into the index's dispatch order); returns how many fired.
+   */
   runDue(budgetMs: number = Infinity): number {
     const started = this.#nowMs();
     this.#applyQueued();
-    this.#promoted = this.#index.promote(started, Math.min(budgetMs, PROMOTE_BUDGET_MS));
+    // Without a budget (tests, tools) everything due is fired, so everything due is moved first.
+    this.#promoted = this.#index.promote(started, budgetMs === Infinity ? Infinity : Math.min(budgetMs, PROMOTE_BUDGET_MS));
     let fired = 0;
     for (;;) {
       const n = this.#round(this.#nowMs());
