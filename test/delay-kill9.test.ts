@@ -55,9 +55,13 @@ const TOPIC = 'DelayKill9';
 const QUEUES = 4;
 const MESSAGES = 5000;
 const PER_BATCH = 100;
-/** Due times spread over [base − PAST_MS, base + WINDOW_MS]; base is shortly after scheduling starts. */
+/**
+ * Due times spread over [base − PAST_MS, base + WINDOW_MS]; base is shortly after scheduling starts. The window
+ * reaches past the delay index's near tier (PROMOTE_AHEAD_MS, ~8 s): the later messages wait in its bucket files
+ * and move into LMDB while the broker is being killed.
+ */
 const PAST_MS = 600;
-const WINDOW_MS = 12_000;
+const WINDOW_MS = 20_000;
 const BASE_AFTER_MS = 800;
 /**
  * Half of the messages are due in bursts (hundreds at the same ms) and are
