@@ -263,3 +263,28 @@ test('lmdb delay index: a listing looks at a bounded number of entries — scanM
     assert.ok(pages.length >= 6 && pages.length < 20, `pages: ${JSON.stringify(pages)}`);
     await index.close();
   }));
+
+test('lmdb delay index: a listing over more bucket files than one call reads goes on from where it stopped', () =>
+  withDir(async (dir) => {
+    const clock = { now: 1_700_000_000_000 };
+    const index = LmdbDelayIndex.open(dir, { nowMs: () => clock.now });
+    // One entry every 3 minutes for 4 hours, then one every 5 hours for 300 days: dozens of level-1, level-2 and
+    // level-3 bucket files, a few entries each.
+    const dues = [...Array.from({ length: 80 }, (_, i) => 60_000 + i * 180_000), ...Array.from({ length: 1440 }, (_, i) => DAY + i * 5 * 3_600_000)];
+    const ids = dues.map((_, i) => i);
+    index.transaction(ids.length, () => ids.forEach((i) => index.addDue('t', { dueMs: clock.now + dues[i]!, id: i })));
+    assert.ok(fs.readdirSync(path.join(dir, 'due-buckets')).length > 64);
+    const seen: number[] = [];
+    let after = null;
+    let calls = 0;
+    for (; calls < 100; calls++) {
+      const { entries, stoppedAt } = index.listTopic('t', 0, Number.MAX_SAFE_INTEGER, after, 100_000, 100_000);
+      seen.push(...entries.map((e) => e.id));
+      if (stoppedAt === null) break;
+      after = stoppedAt;
+    }
+    assert.deepEqual(seen, ids);
+    assert.ok(calls >= 1, 'more than one call');
+    assert.ok(calls < 10);
+    await index.close();
+  }));

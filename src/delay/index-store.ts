@@ -310,7 +310,7 @@ function dueKey(dueMs: number, id: number, into: Buffer = KEY_SCRATCH): Buffer {
 export const PROMOTE_AHEAD_MS = 2 * LEVEL0_WIDTH_MS;
 /** Entries moved per promotion transaction (~5 ms of LMDB inserts). */
 const PROMOTE_CHUNK_ENTRIES = 8192;
-/** Bucket entries one listing reads after it has looked at `scanMax` entries, at most one more bucket. */
+/** Bucket files one listing reads at most (it also stops after the one that took it past `scanMax` entries). */
 const LIST_BUCKETS_MAX = 64;
 
 function alignUp(ms: number, width: number): number {
@@ -646,7 +646,7 @@ export class LmdbDelayIndex implements DelayIndex {
       .filter((r) => r.consumed < r.bytes && lastMsOf(r) >= fromMs && !beforeCursor(r) && bucketStartMs(r) <= endKey.dueMs)
       .sort((a, b) => bucketStartMs(a) - bucketStartMs(b));
     const fromBuckets: DueEntry[] = [];
-    for (let i = 0; i < buckets.length && i < LIST_BUCKETS_MAX; i++) {
+    for (let i = 0; i < buckets.length; i++) {
       const r = buckets[i]!;
       for (let from = r.consumed; from < r.bytes; ) {
         const buf = this.#files.read(r, from, PROMOTE_CHUNK_ENTRIES * ENTRY_BYTES);
@@ -658,7 +658,7 @@ export class LmdbDelayIndex implements DelayIndex {
           if (buf.readUInt32LE(pos + 16) === wantedNumber && inWindow(e) && this.#stillPending(e.id, e.dueMs)) fromBuckets.push(e);
         }
       }
-      if (scanned >= scanMax && i + 1 < buckets.length) {
+      if ((scanned >= scanMax || i + 1 >= LIST_BUCKETS_MAX) && i + 1 < buckets.length) {
         // Go on after this bucket's span next time.
         const end = lastMsOf(r);
         if (stoppedAt === null || end < stoppedAt.dueMs) stoppedAt = { dueMs: end, id: Number.MAX_SAFE_INTEGER };
