@@ -346,6 +346,7 @@ export class LmdbDelayIndex implements DelayIndex {
   #buckets = new Map<string, BucketRecord>();
   /** Bucket files to delete once the transaction that dropped their records committed. */
   #dropped: BucketRecord[] = [];
+  /** The tier bound (a multiple of LEVEL0_WIDTH_MS): due entries before it are in LMDB, the rest in bucket files. */
   #promotedUntil: number;
   #applied: number;
   #pending: number;
@@ -434,11 +435,6 @@ export class LmdbDelayIndex implements DelayIndex {
 
   get pendingCount(): number {
     return this.#pending;
-  }
-
-  /** The tier bound: due entries before it are in LMDB, the rest in bucket files. */
-  get promotedUntilMs(): number {
-    return this.#promotedUntil;
   }
 
   /** One LMDB transaction; staged bucket entries are written out (page cache) before it commits. */
