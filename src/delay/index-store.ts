@@ -447,7 +447,7 @@ export class LmdbDelayIndex implements DelayIndex {
     try {
       this.#env.transactionSync(() => {
         body();
-        for (const r of this.#files.writeStaged()) void this.#bucketRecords.put(bucketKey(r.level, r.block), [r.bytes, r.consumed, r.minId]);
+        for (const r of this.#files.writeStaged()) this.#putBucketRecord(r);
       });
     } catch (err) {
       this.#pending = pendingBefore;
@@ -593,7 +593,11 @@ export class LmdbDelayIndex implements DelayIndex {
     }
     record.consumed += buf.length;
     if (record.consumed >= record.bytes) this.#drop(record);
-    else void this.#bucketRecords.put(bucketKey(record.level, record.block), [record.bytes, record.consumed, record.minId]);
+    else this.#putBucketRecord(record);
+  }
+
+  #putBucketRecord(r: BucketRecord): void {
+    void this.#bucketRecords.put(bucketKey(r.level, r.block), [r.bytes, r.consumed, r.minId]);
   }
 
   /** A bucket entry is still wanted unless its schedule changed since (cancelled, or a repeat moved on). */

@@ -277,8 +277,7 @@ export class DelayService {
     for (const e of entries) {
       const record = records.get(e.id);
       const state = this.#stateOf(e.id, record);
-      // A far-tier entry stays in its file after a cancel (or a repeat moved on): skipped here.
-      if (state === undefined || state.state !== 'pending' || state.nextFireMs !== e.dueMs) continue;
+      if (state === undefined) continue;
       views.push({ ...state, key: record?.key ?? null, value: record?.value ?? null, headers: record?.headers ?? [] });
     }
     return { views, stoppedAt };
@@ -292,7 +291,6 @@ export class DelayService {
    */
   runDue(budgetMs: number = Infinity): number {
     const started = this.#nowMs();
-    this.#applyQueued();
     // Without a budget (tests, tools) everything due is fired, so everything due is moved first.
     this.#promoted = this.#index.promote(started, budgetMs === Infinity ? Infinity : Math.min(budgetMs, PROMOTE_BUDGET_MS));
     let fired = 0;
