@@ -3,7 +3,7 @@
 // its target and time; CANCEL, INTENT and DONE are small JSON records. The
 // log is the truth; the LMDB index is folded from it.
 
-import type { DecodedRecord, HeaderInput, RawHeaders, RecordHeader, RecordInput } from '../storage/records.ts';
+import { isCompressed, locateRecord, newHeaderLocation, newRecordLocation, nextHeader, type DecodedRecord, type HeaderInput, type RawHeaders, type RecordHeader, type RecordInput } from '../storage/records.ts';
 import type { InFlightRound, RepeatSpec } from './index-store.ts';
 
 export const DELAY_TOPIC = '__delay';
@@ -106,6 +106,96 @@ export function decodeDelayRecord(record: DecodedRecord): DelayLogRecord {
   const body = JSON.parse(record.value === null ? '{}' : record.value.toString('utf8')) as Record<string, unknown>;
   if (op === 'cancel' || op === 'intent' || op === 'done') return { kind: op, ...body } as DelayLogRecord;
   throw new Error(`__delay record at offset ${record.offset} has unknown op ${JSON.stringify(op)}`);
+}
+
+const TOPIC_BYTES = Buffer.from(TOPIC, 'utf8');
+const PARTITION_BYTES = Buffer.from(PARTITION, 'utf8');
+const AT_BYTES = Buffer.from(AT, 'utf8');
+const REPEAT_BYTES = Buffer.from(REPEAT, 'utf8');
+const FIRING_LOC = newRecordLocation();
+const FIRING_HEADER = newHeaderLocation();
+// Schedules of one round mostly name a few topics: the last name's bytes and string, reused.
+let lastTopicBytes = Buffer.alloc(0);
+let lastTopic = '';
+
+function bytesEqual(buf: Buffer, start: number, length: number, expected: Buffer): boolean {
+  if (length !== expected.length) return false;
+  for (let i = 0; i < length; i++) if (buf[start + i] !== expected[i]) return false;
+  return true;
+}
+
+/** A non-negative decimal integer written as ASCII digits (as scheduleInput writes them), or -1. */
+function asciiInteger(buf: Buffer, start: number, length: number): number {
+  if (length <= 0 || length > 16) return -1;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const d = buf[start + i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function topicAt(buf: Buffer, start: number, length: number): string {
+  if (!bytesEqual(buf, start, length, lastTopicBytes)) {
+    lastTopic = buf.toString('utf8', start, start + length);
+    lastTopicBytes = Buffer.from(buf.subarray(start, start + length));
+  }
+  return lastTopic;
+}
+
+/**
+ * The SCHEDULE record at offset `id` of the batch at `pos`, read for firing (the message's own
+ * headers kept encoded, as readRecordAtKeeping + decodeDelayRecord give it) straight from the
+ * bytes: no object per header, no string per control header. Undefined when the record is not
+ * laid out as scheduleInput writes it (compressed, a control header after the message's own, an
+ * OP record, a number not in plain digits): the caller then decodes it the general way.
+ */
+export function scheduleForFiring(batch: Buffer, pos: number, id: number): ScheduleRecord | null | undefined {
+  const loc = FIRING_LOC;
+  if (!locateRecord(batch, pos, id, loc)) return isCompressed(batch, pos) ? undefined : null;
+  const h = FIRING_HEADER;
+  h.pos = loc.headersStart;
+  h.end = loc.end;
+  let topic: string | null = null;
+  let partition = -1;
+  let at = -1;
+  let repeat: RepeatSpec | null = null;
+  let i = 0;
+  let rawAt = h.pos;
+  for (; i < loc.headerCount; i++) {
+    rawAt = h.pos;
+    nextHeader(batch, h);
+    if (!bytesEqual(batch, h.keyStart, Math.min(h.keyLength, CONTROL_PREFIX_BYTES.length), CONTROL_PREFIX_BYTES)) break;
+    if (bytesEqual(batch, h.keyStart, h.keyLength, TOPIC_BYTES)) topic = topicAt(batch, h.valueStart, Math.max(0, h.valueLength));
+    else if (bytesEqual(batch, h.keyStart, h.keyLength, PARTITION_BYTES)) partition = asciiInteger(batch, h.valueStart, h.valueLength);
+    else if (bytesEqual(batch, h.keyStart, h.keyLength, AT_BYTES)) at = asciiInteger(batch, h.valueStart, h.valueLength);
+    else if (bytesEqual(batch, h.keyStart, h.keyLength, REPEAT_BYTES)) repeat = JSON.parse(batch.toString('utf8', h.valueStart, h.valueStart + Math.max(0, h.valueLength))) as RepeatSpec;
+    else return undefined; // OP (not a schedule) or a control header this reader does not know
+  }
+  if (i === loc.headerCount) rawAt = h.pos;
+  else {
+    // The message's own headers: the rest must hold no control header, else the general path.
+    const ownStart = rawAt;
+    for (let j = i + 1; j < loc.headerCount; j++) {
+      nextHeader(batch, h);
+      if (h.keyLength >= CONTROL_PREFIX_BYTES.length && bytesEqual(batch, h.keyStart, CONTROL_PREFIX_BYTES.length, CONTROL_PREFIX_BYTES)) return undefined;
+    }
+    rawAt = ownStart;
+  }
+  if (h.pos !== loc.end || topic === null || partition < 0 || at < 0) return undefined;
+  return {
+    kind: 'schedule',
+    topic,
+    partition,
+    deliverAtMs: at,
+    repeat,
+    key: loc.keyLength < 0 ? null : batch.subarray(loc.keyStart, loc.keyStart + loc.keyLength),
+    value: loc.valueLength < 0 ? null : batch.subarray(loc.valueStart, loc.valueStart + loc.valueLength),
+    headers: [],
+    rawHeaders: { bytes: batch.subarray(rawAt, loc.end), count: loc.headerCount - i },
+    timestampMs: loc.timestampMs,
+  };
 }
 
 /** The (id, fire) a delivered record carries, or null for any other record. */

@@ -17,6 +17,7 @@ import {
   decodeDelayRecord,
   deliveredFire,
   deliveryInput,
+  scheduleForFiring,
   scheduleInput,
   type DelayLogRecord,
   type DoneRecord,
@@ -632,6 +633,11 @@ export class DelayService {
         pos += LOG_OVERHEAD + readInt32(buf, pos + BATCH_LENGTH);
       }
       assert(pos < buf.length, `__delay read up to ${bufNext} holds no batch with offset ${id}`);
+      const fast = forFiring ? scheduleForFiring(buf, pos, id) : undefined;
+      if (fast !== undefined) {
+        if (fast !== null) out.set(id, fast);
+        continue;
+      }
       const r = forFiring ? readRecordAtKeeping(buf, pos, id, CONTROL_PREFIX_BYTES) : readRecordAt(buf, pos, id);
       if (r === null) continue;
       const record = decodeDelayRecord(r);

@@ -468,6 +468,107 @@ function decodeRecords(batch: Buffer, pos: number, fromOffset: number, maxCount:
   return out;
 }
 
+/**
+ * Where one record's fields lie in its batch (an uncompressed one): positions, not Buffers or
+ * strings, for readers that compare or copy bytes (the delay service firing a schedule). Filled
+ * by locateRecord; one is reused across calls.
+ */
+export interface RecordLocation {
+  offset: number;
+  timestampMs: number;
+  keyStart: number;
+  /** -1: a null key. */
+  keyLength: number;
+  valueStart: number;
+  /** -1: a null value. */
+  valueLength: number;
+  headerCount: number;
+  /** Position of the first header (after the count); the headers run to `end`, the record's end. */
+  headersStart: number;
+  end: number;
+}
+
+export function newRecordLocation(): RecordLocation {
+  return { offset: -1, timestampMs: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headerCount: 0, headersStart: 0, end: 0 };
+}
+
+const LOCATE_STATE = { pos: 0 };
+
+/**
+ * Fills `loc` with the record at `offset` of the batch at `pos` (the records before it are
+ * stepped over). False when the batch is compressed or does not hold `offset`; throws on a
+ * record that does not parse.
+ */
+export function locateRecord(batch: Buffer, pos: number, offset: number, loc: RecordLocation): boolean {
+  if (isCompressed(batch, pos)) return false;
+  const end = pos + LOG_OVERHEAD + readInt32(batch, pos + 8);
+  const baseOffset = readInt64(batch, pos + BASE_OFFSET);
+  const count = readInt32(batch, pos + RECORD_COUNT);
+  const logAppendTime = (readInt16(batch, pos + ATTRIBUTES) & 0x08) !== 0 ? readInt64(batch, pos + 35) : -1;
+  const baseTimestamp = readInt64(batch, pos + BASE_TIMESTAMP);
+  const state = LOCATE_STATE;
+  state.pos = pos + RECORDS;
+  for (let i = 0; i < count; i++) {
+    const length = readVarlong(batch, state, end);
+    const recordEnd = state.pos + length;
+    if (!(length >= 0) || recordEnd > end) throw corrupt('record length');
+    state.pos++; // attributes
+    const timestampDelta = readVarlong(batch, state, recordEnd);
+    const offsetDelta = readVarlong(batch, state, recordEnd);
+    if (Number.isNaN(timestampDelta) || Number.isNaN(offsetDelta)) throw corrupt('record timestamp or offset delta');
+    if (baseOffset + offsetDelta !== offset) {
+      state.pos = recordEnd;
+      continue;
+    }
+    loc.offset = offset;
+    loc.timestampMs = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta;
+    loc.keyLength = readVarlong(batch, state, recordEnd);
+    loc.keyStart = state.pos;
+    if (Number.isNaN(loc.keyLength) || state.pos + Math.max(0, loc.keyLength) > recordEnd) throw corrupt('record key');
+    if (loc.keyLength > 0) state.pos += loc.keyLength;
+    loc.valueLength = readVarlong(batch, state, recordEnd);
+    loc.valueStart = state.pos;
+    if (Number.isNaN(loc.valueLength) || state.pos + Math.max(0, loc.valueLength) > recordEnd) throw corrupt('record value');
+    if (loc.valueLength > 0) state.pos += loc.valueLength;
+    loc.headerCount = readVarlong(batch, state, recordEnd);
+    if (!(loc.headerCount >= 0) || loc.headerCount > length) throw corrupt('header count');
+    loc.headersStart = state.pos;
+    loc.end = recordEnd;
+    return true;
+  }
+  return false;
+}
+
+/** A walk over the headers of a located record: nextHeader fills the key and value positions. */
+export interface HeaderLocation {
+  /** Where the next header starts; set it to RecordLocation.headersStart to begin. */
+  pos: number;
+  end: number;
+  keyStart: number;
+  keyLength: number;
+  valueStart: number;
+  /** -1: a null value. */
+  valueLength: number;
+}
+
+export function newHeaderLocation(): HeaderLocation {
+  return { pos: 0, end: 0, keyStart: 0, keyLength: 0, valueStart: 0, valueLength: -1 };
+}
+
+/** Steps `h` over the header at `h.pos`; throws when it runs past `h.end`. */
+export function nextHeader(buf: Buffer, h: HeaderLocation): void {
+  const keyLength = readVarlong(buf, h, h.end);
+  if (!(keyLength >= 0) || h.pos + keyLength > h.end) throw corrupt('header key');
+  h.keyStart = h.pos;
+  h.keyLength = keyLength;
+  h.pos += keyLength;
+  const valueLength = readVarlong(buf, h, h.end);
+  if (Number.isNaN(valueLength) || h.pos + Math.max(0, valueLength) > h.end) throw corrupt('header value');
+  h.valueStart = h.pos;
+  h.valueLength = valueLength;
+  if (valueLength > 0) h.pos += valueLength;
+}
+
 function decodeHeader(cursor: Cursor): RecordHeader {
   const key = cursor.bytes();
   const value = cursor.bytes();

@@ -213,8 +213,12 @@ export class Segment {
   #sealedOffsetWords(): Uint32Array | null {
     const cached = sealedIndexCache.get(this);
     if (cached !== undefined) {
-      sealedIndexCache.delete(this); // most recently used goes last
-      sealedIndexCache.set(this, cached);
+      if (lastSealedIndexUsed !== this) {
+        // Most recently used goes last (unless it is already: lookups in one segment come in runs).
+        sealedIndexCache.delete(this);
+        sealedIndexCache.set(this, cached);
+        lastSealedIndexUsed = this;
+      }
       return cached;
     }
     const bytes = readWhole(this.#cache, this.offsetIndexFile);
@@ -475,15 +479,18 @@ function floorPosition(words: Uint32Array, count: number, relative: number): num
  */
 const SEALED_INDEX_CACHE_BYTES = 32 * 1024 * 1024;
 const sealedIndexCache = new Map<Segment, Uint32Array>();
+let lastSealedIndexUsed: Segment | null = null;
 let sealedIndexCacheBytes = 0;
 
 function cacheSealedIndex(segment: Segment, words: Uint32Array): boolean {
   if (words.byteLength > SEALED_INDEX_CACHE_BYTES / 4) return false;
   dropSealedIndex(segment);
   sealedIndexCache.set(segment, words);
+  lastSealedIndexUsed = segment;
   sealedIndexCacheBytes += words.byteLength;
   for (const [oldest, oldestWords] of sealedIndexCache) {
     if (sealedIndexCacheBytes <= SEALED_INDEX_CACHE_BYTES) break;
+    if (lastSealedIndexUsed === oldest) lastSealedIndexUsed = null;
     sealedIndexCache.delete(oldest);
     sealedIndexCacheBytes -= oldestWords.byteLength;
   }
@@ -493,6 +500,7 @@ function cacheSealedIndex(segment: Segment, words: Uint32Array): boolean {
 function dropSealedIndex(segment: Segment): void {
   const words = sealedIndexCache.get(segment);
   if (words === undefined) return;
+  if (lastSealedIndexUsed === segment) lastSealedIndexUsed = null;
   sealedIndexCache.delete(segment);
   sealedIndexCacheBytes -= words.byteLength;
 }
