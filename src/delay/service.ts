@@ -317,7 +317,10 @@ export class DelayService {
     const records = this.#readSchedules(due.map((e) => e.id), true);
     const states = new Map<number, DelayState>();
     for (const e of due) {
-      const state = this.#index.getState(e.id) ?? (records.has(e.id) ? derivedState(e.id, records.get(e.id)!, true) : undefined);
+      // A one-shot schedule has no stored state while pending (cancel and failure remove its due entry,
+      // promotion skips entries whose state changed), so a due one's state is its record's: no lookup.
+      const record = records.get(e.id);
+      const state = record !== undefined && record.repeat === null ? derivedState(e.id, record, true) : (this.#index.getState(e.id) ?? (record !== undefined ? derivedState(e.id, record, true) : undefined));
       assert(state !== undefined, `due entry ${e.id} has neither a state nor its record`);
       states.set(e.id, state);
     }
@@ -607,7 +610,7 @@ export class DelayService {
    */
   #readSchedules(ids: readonly number[], forFiring = false): Map<number, ScheduleRecord> {
     const out = new Map<number, ScheduleRecord>();
-    const sorted = [...new Set(ids)].sort((a, b) => a - b);
+    const sorted = Float64Array.from(ids).sort(); // numeric order (a typed array's sort)
     const log = this.#log;
     let buf: Buffer | null = null;
     let bufNext = -1; // offset after the last batch in buf
@@ -615,7 +618,7 @@ export class DelayService {
     let bytesPerOffset = 0; // learnt from the last read
     for (let i = 0; i < sorted.length; i++) {
       const id = sorted[i]!;
-      if (id < log.logStartOffset || id >= log.logEndOffset) continue;
+      if ((i > 0 && id === sorted[i - 1]) || id < log.logStartOffset || id >= log.logEndOffset) continue;
       if (buf === null || id < readInt64(buf, pos + BASE_OFFSET) || id >= bufNext) {
         // Read ahead to the last of the following ids that are dense enough to be worth it.
         let last = i;
