@@ -168,6 +168,45 @@ test('send V1 names and batch: consecutive offsets, one id per message', async (
   assert.deepEqual(msgs.map((m) => m.queueOffset), [0, 1, 2, 3]);
 });
 
+test('pull: consecutive pulls served from the queue\'s kept read return exactly their messages, also across appends, seeks back and a recreated topic', async () => {
+  const topic = 'WireReadAhead';
+  let sent = 0;
+  const sendSome = async (n: number, tag: string) => {
+    const entries = Array.from({ length: n }, (_, i) => ({ body: Buffer.from(`${tag}-${sent + i}-${'x'.repeat((sent + i) % 50)}`), properties: props({ KEYS: `k${sent + i}` }) }));
+    const r = await client.request(RequestCode.SEND_BATCH_MESSAGE, { a: 'pg', b: topic, c: 'TBW102', d: 1, e: 0, f: 0, g: Date.now(), h: 0, i: '', m: true }, encodeBatchBody(entries));
+    assert.equal(r.code, ResponseCode.SUCCESS, r.remark ?? '');
+    sent += n;
+  };
+  const expectPull = async (offset: number, max: number, tag: (i: number) => string) => {
+    const r = await pullRequest(topic, 0, offset, { maxMsgNums: max });
+    assert.equal(r.code, ResponseCode.SUCCESS, `pull at ${offset}: ${r.remark}`);
+    const msgs = decodeStoredMessages(r.body);
+    const want = Math.min(max, sent - offset);
+    assert.equal(msgs.length, want, `pull at ${offset}`);
+    msgs.forEach((m, i) => {
+      assert.equal(m.queueOffset, offset + i);
+      assert.equal(m.body.toString(), `${tag(offset + i)}-${offset + i}-${'x'.repeat((offset + i) % 50)}`);
+      assert.equal(decodeProperties(m.properties.toString()).get('KEYS'), `k${offset + i}`);
+    });
+    assert.equal(r.extFields['nextBeginOffset'], String(offset + want));
+    return offset + want;
+  };
+  // Batches of 40 read 64 KiB at a time are far more than a pull of 7: most pulls are served from the kept read.
+  for (let i = 0; i < 10; i++) await sendSome(40, 'a');
+  let at = 0;
+  for (let i = 0; i < 20; i++) at = await expectPull(at, 7, () => 'a');
+  await sendSome(25, 'a'); // appended after the kept read was taken
+  while (at < sent) at = await expectPull(at, 32, () => 'a');
+  await expectPull(3, 5, () => 'a'); // back to an earlier offset, then on again
+  await expectPull(399, 32, () => 'a');
+  // Deleted and created again under the same name: offsets restart, the old kept bytes must not answer.
+  assert.equal((await client.request(RequestCode.DELETE_TOPIC_IN_BROKER, { topic })).code, ResponseCode.SUCCESS);
+  sent = 0;
+  await sendSome(30, 'b');
+  await expectPull(0, 7, () => 'b');
+  await expectPull(7, 32, () => 'b');
+});
+
 test('pull: tag filter, offset rules and long polling', async () => {
   for (const tag of ['TagA', 'TagB', 'TagC']) assert.equal((await sendV2('WireT3', 0, tag, { TAGS: tag })).code, ResponseCode.SUCCESS);
   const filtered = await pullRequest('WireT3', 0, 0, { subscription: 'TagA || TagC' });

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { BufferPool } from '../storage/buffer-pool.ts';
 import { ClientRegistry } from './clients.ts';
 import { QueueLocks } from './locks.ts';
+import { PULL_READ_AHEAD_QUEUES, PULL_READ_STEP_BYTES, PullReadAhead } from './read-ahead.ts';
 
 export const RETRY_PREFIX = '%RETRY%';
 export const DLQ_PREFIX = '%DLQ%';
@@ -86,6 +87,8 @@ export class RocketmqState {
   readonly startedMs: number;
   /** 1 MiB slabs pulls read into; given back once the answer is encoded. */
   readonly pool: BufferPool;
+  /** Pulls read into its slabs and keep each queue's last read for the next pull. */
+  readonly pullReadAhead = new PullReadAhead(PULL_READ_AHEAD_QUEUES, PULL_READ_STEP_BYTES);
   readonly #logger: Logger;
 
   constructor(options: RocketmqStateOptions) {

@@ -11,7 +11,9 @@ import type { Topic } from '../../broker/topics.ts';
 import { RequestCode, ResponseCode, type RemotingCommand } from '../../protocol/rocketmq/index.ts';
 import { INTERNAL_HEADER_PREFIX } from '../../broker/rocketmq-mapping.ts';
 import { forEachBatch, readRecordsFrom, readRecordsFromKeeping, type DecodedRecord } from '../../storage/records.ts';
+import { batchLastOffset } from '../../storage/record-batch.ts';
 import { encodeMessages } from '../messages.ts';
+import { PULL_READ_STEP_BYTES } from '../read-ahead.ts';
 import { RETRY_PREFIX, type RocketmqState } from '../state.ts';
 import { FilterCache, type MessageFilter } from '../subscription.ts';
 import { optionalInt, optionalLong, optionalString, requireInt, requireLong, requireString, type Reply, type RocketmqHandler } from './types.ts';
@@ -19,12 +21,7 @@ import { optionalInt, optionalLong, optionalString, requireInt, requireLong, req
 export const PULL_SYS_FLAG = { COMMIT_OFFSET: 0x1, SUSPEND: 0x2, SUBSCRIPTION: 0x4, CLASS_FILTER: 0x8, LITE_PULL: 0x10 } as const;
 /** Messages per answer at most (a Java broker: 32 from memory). */
 const PULL_MESSAGES_MAX = 1024;
-/**
- * Bytes read per step and per answer: a push consumer asks for 32 messages
- * (~33 KiB of 1 KiB bodies), so a pull reads 64 KiB first and reads on only
- * while too few messages matched, up to 1 MiB (filters that drop most).
- */
-const PULL_READ_STEP_BYTES = 64 * 1024;
+/** Bytes one answer reads at most (PULL_READ_STEP_BYTES at a time: filters that drop most read on). */
 const PULL_READ_BYTES_MAX = 1 << 20;
 /** Held pulls answer before the Java client's 30 s pull RPC timeout. */
 const SUSPEND_MS_MAX = 25_000;
@@ -91,14 +88,8 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
   if (offset === max) return canHold ? null : answer(ResponseCode.PULL_NOT_FOUND, 'OFFSET_OVERFLOW_ONE', offset, min, max);
   const limit = Math.max(1, Math.min(req.maxMsgNums, PULL_MESSAGES_MAX));
   const byteLimit = Math.max(1, req.maxMsgBytes);
-  const pool = state.pool;
-  const slabs: Buffer[] = [];
-  // Reads land in pooled slabs; the records point into them until encoded, then they go back.
-  const alloc = (size: number): Buffer => {
-    const slab = pool.take(size);
-    slabs.push(slab);
-    return slab;
-  };
+  // Reads land in the read-ahead's slabs; the records point into them until encoded (settle, below).
+  const readAhead = state.pullReadAhead;
   try {
     const matched: DecodedRecord[] = [];
     let matchedBytes = 0;
@@ -108,15 +99,22 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
     let readBytes = 0;
     let readFailed: string | null = null;
     while (!full && next < max && readBytes < PULL_READ_BYTES_MAX) {
-      const read = state.broker.read(topic, req.queueId, next, PULL_READ_STEP_BYTES, alloc);
-      if (read.errorCode !== 'NONE' || read.result === null) {
-        readFailed = read.errorCode;
-        break;
+      // The queue's last read when it holds `next` (the previous pull of this queue took part of it).
+      let kept = readAhead.get(log, next);
+      if (kept === undefined) {
+        const read = state.broker.read(topic, req.queueId, next, PULL_READ_STEP_BYTES, readAhead.alloc);
+        if (read.errorCode !== 'NONE' || read.result === null) {
+          readFailed = read.errorCode;
+          break;
+        }
+        if (read.result.bytes.length === 0 || read.result.nextOffset <= next) break;
+        kept = read.result;
+        readAhead.keep(log, read.result.bytes, read.result.firstOffset, read.result.nextOffset);
       }
-      const bytes = read.result.bytes;
-      if (bytes.length === 0 || read.result.nextOffset <= next) break;
+      const bytes = kept.bytes;
       readBytes += bytes.length;
       forEachBatch(bytes, (pos) => {
+        if (batchLastOffset(bytes, pos) < next) return; // before this pull's offset (a kept read)
         // Decode only what this answer can take: records before `next` are skipped undecoded, and a
         // batch of many (a delay round's delivery) is decoded a few more than still wanted at a time.
         let from = next;
@@ -137,7 +135,7 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
           from = records[records.length - 1]!.offset + 1;
         }
       });
-      next = read.result.nextOffset;
+      next = kept.nextOffset;
       // Enough for one answer: stop rather than read ahead.
       if (matched.length >= limit) full = true;
     }
@@ -150,7 +148,7 @@ function attempt(state: RocketmqState, topic: Topic, req: PullRequest, filter: M
     // Nothing readable at the offset although it is below the end (a gap): move past it.
     return answer(ResponseCode.PULL_OFFSET_MOVED, 'NO_MATCHED_LOGIC_QUEUE', Math.max(next, offset + 1), min, max);
   } finally {
-    for (const slab of slabs) pool.give(slab);
+    readAhead.settle();
   }
 }
 
