@@ -2,20 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CODEC_GZIP } from '../storage/compression.ts';
 import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAtKeeping, type HeaderInput, type RecordInput } from '../storage/records.ts';
+import { mulberry32 as rng } from '../storage/memory-file-io.ts';
 import { BASE_OFFSET, writeInt64 } from '../storage/record-batch.ts';
 import { CONTROL_PREFIX_BYTES, controlInput, decodeDelayRecord, scheduleForFiring, scheduleInput, type ScheduleRecord } from './log-records.ts';
-
-/** Deterministic PRNG (mulberry32) so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOPICS = ['orders', 'Delay_Topic-1', 'ünïcode-tópic', 'x'];
 

@@ -3,7 +3,7 @@
 // its target and time; CANCEL, INTENT and DONE are small JSON records. The
 // log is the truth; the LMDB index is folded from it.
 
-import { isCompressed, locateRecord, newHeaderLocation, newRecordLocation, nextHeader, type DecodedRecord, type HeaderInput, type RawHeaders, type RecordHeader, type RecordInput } from '../storage/records.ts';
+import { isCompressed, locateRecord, newHeaderLocation, newRecordLocation, nextHeader, type DecodedRecord, type HeaderLocation, type HeaderInput, type RawHeaders, type RecordHeader, type RecordInput } from '../storage/records.ts';
 import type { InFlightRound, RepeatSpec } from './index-store.ts';
 
 export const DELAY_TOPIC = '__delay';
@@ -125,6 +125,11 @@ function bytesEqual(buf: Buffer, start: number, length: number, expected: Buffer
 }
 
 /** A non-negative decimal integer written as ASCII digits (as scheduleInput writes them), or -1. */
+/** True when the header `h` walks over has a key starting with CONTROL_PREFIX. */
+function isControlKey(buf: Buffer, h: HeaderLocation): boolean {
+  return h.keyLength >= CONTROL_PREFIX_BYTES.length && bytesEqual(buf, h.keyStart, CONTROL_PREFIX_BYTES.length, CONTROL_PREFIX_BYTES);
+}
+
 function asciiInteger(buf: Buffer, start: number, length: number): number {
   if (length <= 0 || length > 16) return -1;
   let n = 0;
@@ -166,7 +171,7 @@ export function scheduleForFiring(batch: Buffer, pos: number, id: number): Sched
   for (; i < loc.headerCount; i++) {
     rawAt = h.pos;
     nextHeader(batch, h);
-    if (!bytesEqual(batch, h.keyStart, Math.min(h.keyLength, CONTROL_PREFIX_BYTES.length), CONTROL_PREFIX_BYTES)) break;
+    if (!isControlKey(batch, h)) break;
     if (bytesEqual(batch, h.keyStart, h.keyLength, TOPIC_BYTES)) topic = topicAt(batch, h.valueStart, Math.max(0, h.valueLength));
     else if (bytesEqual(batch, h.keyStart, h.keyLength, PARTITION_BYTES)) partition = asciiInteger(batch, h.valueStart, h.valueLength);
     else if (bytesEqual(batch, h.keyStart, h.keyLength, AT_BYTES)) at = asciiInteger(batch, h.valueStart, h.valueLength);
@@ -179,7 +184,7 @@ export function scheduleForFiring(batch: Buffer, pos: number, id: number): Sched
     const ownStart = rawAt;
     for (let j = i + 1; j < loc.headerCount; j++) {
       nextHeader(batch, h);
-      if (h.keyLength >= CONTROL_PREFIX_BYTES.length && bytesEqual(batch, h.keyStart, CONTROL_PREFIX_BYTES.length, CONTROL_PREFIX_BYTES)) return undefined;
+      if (isControlKey(batch, h)) return undefined;
     }
     rawAt = ownStart;
   }
