@@ -81,7 +81,6 @@ export async function startRocketmqListener(options: RocketmqListenerOptions): P
     defaultQueues: options.defaultQueues,
     maxReconsumeTimes: options.maxReconsumeTimes,
     logger: options.logger,
-    pool,
   });
   const ready = state;
   return {

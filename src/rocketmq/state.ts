@@ -7,7 +7,6 @@ import type { Broker } from '../broker/broker.ts';
 import { BrokerError } from '../broker/errors.ts';
 import type { Topic } from '../broker/topics.ts';
 import type { Logger } from '../logger.ts';
-import { BufferPool } from '../storage/buffer-pool.ts';
 import { ClientRegistry } from './clients.ts';
 import { QueueLocks } from './locks.ts';
 import { PULL_READ_AHEAD_QUEUES, PULL_READ_STEP_BYTES, PullReadAhead } from './read-ahead.ts';
@@ -59,8 +58,6 @@ export interface RocketmqStateOptions {
   maxReconsumeTimes: number;
   logger: Logger;
   nowMs?: () => number;
-  /** Slabs for short-lived reads (pulls); one is made when absent. */
-  pool?: BufferPool;
 }
 
 export class RocketmqState {
@@ -85,8 +82,6 @@ export class RocketmqState {
   readonly subscriptionGroups = new Map<string, SubscriptionGroupConfig>();
   readonly nowMs: () => number;
   readonly startedMs: number;
-  /** 1 MiB slabs pulls read into; given back once the answer is encoded. */
-  readonly pool: BufferPool;
   /** Pulls read into its slabs and keep each queue's last read for the next pull. */
   readonly pullReadAhead = new PullReadAhead(PULL_READ_AHEAD_QUEUES, PULL_READ_STEP_BYTES);
   readonly #logger: Logger;
@@ -100,7 +95,6 @@ export class RocketmqState {
     this.defaultQueues = options.defaultQueues;
     this.maxReconsumeTimes = options.maxReconsumeTimes;
     this.nowMs = options.nowMs ?? Date.now;
-    this.pool = options.pool ?? new BufferPool(1 << 20, 32);
     this.startedMs = this.nowMs();
     this.#logger = options.logger;
     this.clients = new ClientRegistry({ nowMs: this.nowMs, logger: options.logger });
