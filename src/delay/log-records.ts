@@ -178,15 +178,11 @@ export function scheduleForFiring(batch: Buffer, pos: number, id: number): Sched
     else if (bytesEqual(batch, h.keyStart, h.keyLength, REPEAT_BYTES)) repeat = JSON.parse(batch.toString('utf8', h.valueStart, h.valueStart + Math.max(0, h.valueLength))) as RepeatSpec;
     else return undefined; // OP (not a schedule) or a control header this reader does not know
   }
-  if (i === loc.headerCount) rawAt = h.pos;
-  else {
-    // The message's own headers: the rest must hold no control header, else the general path.
-    const ownStart = rawAt;
-    for (let j = i + 1; j < loc.headerCount; j++) {
-      nextHeader(batch, h);
-      if (isControlKey(batch, h)) return undefined;
-    }
-    rawAt = ownStart;
+  if (i === loc.headerCount) rawAt = h.pos; // no headers of the message's own
+  // The message's own headers (from rawAt): the rest must hold no control header, else the general path.
+  for (let j = i + 1; j < loc.headerCount; j++) {
+    nextHeader(batch, h);
+    if (isControlKey(batch, h)) return undefined;
   }
   if (h.pos !== loc.end || topic === null || partition < 0 || at < 0) return undefined;
   return {

@@ -323,7 +323,8 @@ export class DelayService {
       // A one-shot schedule has no stored state while pending (cancel and failure remove its due entry,
       // promotion skips entries whose state changed), so a due one's state is its record's: no lookup.
       const record = records.get(e.id);
-      const state = record !== undefined && record.repeat === null ? derivedState(e.id, record, true) : (this.#index.getState(e.id) ?? (record !== undefined ? derivedState(e.id, record, true) : undefined));
+      const stored = record?.repeat === null ? undefined : this.#index.getState(e.id);
+      const state = stored ?? (record !== undefined ? derivedState(e.id, record, true) : undefined);
       assert(state !== undefined, `due entry ${e.id} has neither a state nor its record`);
       states.set(e.id, state);
     }

@@ -9,6 +9,7 @@
 // `keep` the read of one, and `settle`s at its end: only then do slabs it did not keep, and those of
 // reads it displaced, become reusable — the records it encoded point into them until then.
 
+import { BufferPool } from '../storage/buffer-pool.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 
 /**
@@ -32,7 +33,8 @@ export class PullReadAhead {
   readonly #queuesMax: number;
   /** Least recently kept first. */
   readonly #reads = new Map<PartitionLog, KeptRead>();
-  readonly #free: Buffer[] = [];
+  /** Free slabs (beyond what the kept reads could need at once they are left to the GC). */
+  readonly #pool: BufferPool;
   #lent: Buffer[] = [];
   #retired: Buffer[] = [];
 
@@ -40,6 +42,7 @@ export class PullReadAhead {
   constructor(queuesMax: number, slabBytes: number) {
     this.#queuesMax = queuesMax;
     this.slabBytes = slabBytes;
+    this.#pool = new BufferPool(slabBytes, Math.max(4, queuesMax / 4));
   }
 
   /** The kept read of `log` that holds `offset`, if any. */
@@ -51,9 +54,8 @@ export class PullReadAhead {
 
   /** A buffer to read into (for PartitionLog.read's `alloc`): a slab when `size` fits one. */
   readonly alloc = (size: number): Buffer => {
-    if (size > this.slabBytes) return Buffer.allocUnsafe(size);
-    const slab = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.slabBytes);
-    this.#lent.push(slab);
+    const slab = this.#pool.take(size);
+    if (size <= this.slabBytes) this.#lent.push(slab);
     return slab;
   };
 
@@ -78,15 +80,10 @@ export class PullReadAhead {
 
   /** The end of an attempt: slabs lent but not kept, and those of displaced reads, are reusable again. */
   settle(): void {
-    for (const slab of this.#lent) this.#release(slab);
-    for (const slab of this.#retired) this.#release(slab);
+    for (const slab of this.#lent) this.#pool.give(slab);
+    for (const slab of this.#retired) this.#pool.give(slab);
     this.#lent = [];
     this.#retired = [];
-  }
-
-  #release(slab: Buffer): void {
-    // Free slabs beyond what the kept reads could need at once are left to the GC.
-    if (this.#free.length < Math.max(4, this.#queuesMax / 4)) this.#free.push(slab);
   }
 
   /** Queues with a kept read. */
