@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LogManager } from '../storage/log-manager.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 import { forEachBatch, readRecords, type DecodedRecord } from '../storage/records.ts';
 import { LmdbDelayIndex, MemoryDelayIndex, type DelayIndex } from './index-store.ts';
 import { DELAY_TOPIC } from './log-records.ts';
@@ -36,7 +37,15 @@ function targetsOf(lm: LogManager, crash: { left: number }, topics: Map<string, 
   };
 }
 
-async function harness(kind: 'memory' | 'lmdb'): Promise<Harness> {
+interface HarnessOptions {
+  /** Timers dispatch (with the read ahead of #tickRound) instead of the test calling runDue(). */
+  autoDispatch?: boolean;
+  onError?: (err: unknown, context: string) => void;
+  /** Sees (and may wrap methods of) `__delay` before the service gets it. */
+  spyLog?: (log: PartitionLog) => void;
+}
+
+async function harness(kind: 'memory' | 'lmdb', options: HarnessOptions = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-delay-'));
   const clock = { now: 1_700_000_000_000 };
   const crash = { left: Infinity };
@@ -44,14 +53,20 @@ async function harness(kind: 'memory' | 'lmdb'): Promise<Harness> {
   let memoryIndex: MemoryDelayIndex | null = kind === 'memory' ? new MemoryDelayIndex() : null;
   const openIndex = (): DelayIndex => memoryIndex ?? LmdbDelayIndex.open(path.join(dir, 'index'), { nowMs: () => clock.now });
   let lm = await LogManager.open({ dir: path.join(dir, 'logs'), nowMs: () => clock.now });
+  const delayLog = (): PartitionLog => {
+    const log = lm.getOrCreate(DELAY_TOPIC, 0, { segmentBytesMax: 4096 });
+    options.spyLog?.(log);
+    return log;
+  };
   const open = (): DelayService =>
     DelayService.open({
-      log: lm.getOrCreate(DELAY_TOPIC, 0, { segmentBytesMax: 4096 }),
+      log: delayLog(),
       index: openIndex(),
       targets: targetsOf(lm, crash, topics),
       nowMs: () => clock.now,
       horizonMs: 365 * 86_400_000,
-      autoDispatch: false,
+      autoDispatch: options.autoDispatch ?? false,
+      ...(options.onError ? { onError: options.onError } : {}),
       advanceLogStart: (offset) => lm.advanceLogStart(lm.getOrCreate(DELAY_TOPIC, 0), offset),
     });
   const h: Harness = {
@@ -411,6 +426,59 @@ test('delay: more due than one round are handed over in rounds, in due order', a
     await h.close();
   }
 });
+
+for (const failing of [false, true]) {
+  test(`delay: timer dispatch of a backlog reads the next round's records ahead${failing ? ' (the read ahead failing: read on the event loop, logged once)' : ''}; every fire is its own record, once, in due order`, async () => {
+    let prefetched = 0;
+    const errors: string[] = [];
+    const h = await harness('lmdb', {
+      autoDispatch: true,
+      onError: (_err, context) => errors.push(context),
+      spyLog: (log) => {
+        const real = log.prefetchPoints.bind(log);
+        log.prefetchPoints = (offsets, slotBytes, slab) => {
+          prefetched += offsets.length;
+          return failing ? Promise.reject(new Error('injected helper thread failure')) : real(offsets, slotBytes, slab);
+        };
+      },
+    });
+    try {
+      const t0 = h.clock.now;
+      const n = 4 * DISPATCH_BATCH_MAX + 37;
+      const requests: ScheduleRequest[] = [];
+      const valueOf = new Map<number, Buffer>();
+      for (let i = 0; i < n; i++) {
+        // Due times scrambled against log order; every 50th value larger than a read-ahead slot (a miss).
+        const due = (i * 7919) % n;
+        const value = i % 50 === 0 ? Buffer.alloc(1500, due % 251) : Buffer.from(`due ${due}`);
+        valueOf.set(due, value);
+        requests.push(request(h, { deliverAtMs: t0 + 1000 + due, value, headers: [{ key: 'due', value: Buffer.from(String(due)) }] }));
+      }
+      const ids = h.service.schedule(requests).ids;
+      const cancelled = new Set([3, 700, 1500].map((i) => (i * 7919) % n));
+      for (const due of cancelled) await h.service.cancel(ids[requests.findIndex((r) => r.deliverAtMs === t0 + 1000 + due)]!);
+      h.clock.now = t0 + 1000 + n; // all due: the next tick (at most IDLE_POLL_MS away) finds a backlog
+      const expected = n - cancelled.size;
+      const deadline = Date.now() + 20_000;
+      while (h.delivered().length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // nothing more comes
+      const got = h.delivered();
+      assert.equal(got.length, expected);
+      const dues = got.map((r) => Number(header(r, 'due')));
+      assert.deepEqual(dues, [...dues].sort((a, b) => a - b), 'due order');
+      for (const r of got) {
+        const due = Number(header(r, 'due'));
+        assert.ok(!cancelled.has(due), `cancelled ${due} was delivered`);
+        assert.deepEqual(r.value, valueOf.get(due), `value of the fire due at +${due}`);
+      }
+      if (failing) assert.equal(prefetched, DISPATCH_BATCH_MAX, 'one read ahead tried, then none');
+      else assert.ok(prefetched >= expected - DISPATCH_BATCH_MAX, `${prefetched} records read ahead of ${expected}`);
+      assert.deepEqual(errors, failing ? ['delay read ahead (dispatch reads on the event loop from now on)'] : []);
+    } finally {
+      await h.close();
+    }
+  });
+}
 
 for (const kind of ['memory', 'lmdb'] as const) {
   test(`delay (${kind}): trim drops __delay below the lowest pending id; a rebuild after it keeps what is pending`, async () => {

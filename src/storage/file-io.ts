@@ -13,7 +13,10 @@
 //
 // Reads and writes are synchronous on purpose: appends and reads hit the page
 // cache, and a sync syscall is far cheaper in Node than a thread-pool hop.
-// Only the calls that wait for the device (datasync, syncDir) are async.
+// Only the calls that wait for the device (datasync, syncDir) are async, and
+// readMany(): a batch of reads done off the calling thread, so that a caller
+// with a known list of scattered reads (delay firing) overlaps them with its
+// own work instead of paying a syscall per read on the event loop.
 
 export interface FileHandle {
   readonly path: string;
@@ -41,7 +44,33 @@ export type OpenMode =
   /** read and write; created empty when missing */
   | 'rw';
 
+/**
+ * A batch of positional reads for FileIO.readMany(): read i takes `slotBytes` (fewer at end of
+ * file) from paths[file[i]] at position[i] into bytes [i * slotBytes, (i + 1) * slotBytes) of `slab`.
+ */
+export interface ReadManyRequest {
+  readonly paths: readonly string[];
+  readonly file: Int32Array;
+  readonly position: Float64Array;
+  readonly count: number;
+  readonly slotBytes: number;
+  /** At least count * slotBytes; handed over (transferred) and returned in the result, not shared. */
+  readonly slab: ArrayBuffer;
+}
+
+export interface ReadManyResult {
+  readonly slab: ArrayBuffer;
+  /** Bytes read into each slot; -1 when its file could not be opened or read. */
+  readonly got: Int32Array;
+}
+
 export interface FileIO {
+  /**
+   * Does the reads of `request` off the calling thread. The files are opened for the call and
+   * closed after it. Reads see every write made before the call. Never rejects for a failed read
+   * (that slot gets -1); rejects only when the reading machinery itself failed.
+   */
+  readMany(request: ReadManyRequest): Promise<ReadManyResult>;
   open(path: string, mode: OpenMode): FileHandle;
   exists(path: string): boolean;
   /** Names (not paths) in a directory, sorted; [] when the directory is missing. */

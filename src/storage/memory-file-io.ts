@@ -58,7 +58,8 @@
 // take effect and the (k+1)-th crashes the instance and throws ECRASHED
 // without taking effect.
 import path from 'node:path';
-import { FileIOError, type FileHandle, type FileIO, type FileLock, type OpenMode } from './file-io.ts';
+import { FileIOError, type FileHandle, type FileIO, type FileLock, type OpenMode, type ReadManyRequest, type ReadManyResult } from './file-io.ts';
+import { readManyNow } from './read-many.ts';
 
 /** Small seeded PRNG returning floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -499,6 +500,11 @@ export class MemoryFileIO implements FileIO {
   /** Power cut: every later call throws ECRASHED; syncs in flight never settle. */
   crash(): void {
     this.#sim.crash();
+  }
+
+  /** The reads run in a microtask, on this thread: same results as the helper thread, deterministic order. */
+  readMany(request: ReadManyRequest): Promise<ReadManyResult> {
+    return Promise.resolve().then(() => ({ slab: request.slab, got: readManyNow(this, request) }));
   }
 
   open(filePath: string, mode: OpenMode): FileHandle {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FileIOError, type FileHandle, type FileIO, type FileLock, type OpenMode } from './file-io.ts';
+import { FileIOError, type FileHandle, type FileIO, type FileLock, type OpenMode, type ReadManyRequest, type ReadManyResult } from './file-io.ts';
+import { readManyOffThread } from './read-many.ts';
 
 function wrap(err: unknown, filePath: string): FileIOError {
   const e = err as NodeJS.ErrnoException;
@@ -90,6 +91,10 @@ export class NodeFileIO implements FileIO {
     } catch (err) {
       throw wrap(err, filePath);
     }
+  }
+
+  readMany(request: ReadManyRequest): Promise<ReadManyResult> {
+    return readManyOffThread(request);
   }
 
   exists(filePath: string): boolean {

@@ -29,6 +29,7 @@ import {
 import { RELATIVE_OFFSET_MAX, SEGMENT_BYTES_LIMIT, Segment, parseSegmentFileName, segmentFileName, type BatchInfo } from './segment.ts';
 import type { AppendInfo, LogConfig, ReadResult, StorageObserver, StorageStats } from './types.ts';
 import type { LogCheckpoint } from './checkpoint.ts';
+import { PointPrefetch } from './point-prefetch.ts';
 
 /** What every log of a manager shares. */
 export interface LogContext {
@@ -68,6 +69,8 @@ const READ_SCAN_CHUNK_BYTES = 64 * 1024;
 /** The first read of a header walk is at least this (two index intervals when larger). */
 const POINT_READ_BYTES_MIN = 1024;
 const HEADER_PREFIX_BYTES = MAX_TIMESTAMP + 8;
+/** Offsets one prefetchPoints() takes (its slab is this many slots). */
+const PREFETCH_POINTS_MAX = 4096;
 
 export function validateTopicName(topic: string): void {
   if (topic.length === 0 || topic.length > 249 || topic === '.' || topic === '..' || /[/\\\0\s]/.test(topic)) {
@@ -533,6 +536,48 @@ export class PartitionLog {
     return this.#empty(offset);
   }
 
+  /**
+   * Reads ahead, off the event loop (FileIO.readMany), the bytes a point read of each offset
+   * would start from: `slotBytes` from the index entry at or before it. For callers that know
+   * their next scattered reads (delay firing); offsets outside the log are left out. `slab`
+   * (from an earlier PointPrefetch) is reused when large enough.
+   */
+  prefetchPoints(offsets: ArrayLike<number>, slotBytes: number = this.#pointReadBytes(), slab?: ArrayBuffer): Promise<PointPrefetch> {
+    if (this.#closed) throw new StorageError('LOG_CLOSED', `log ${this.name} is closed`);
+    assert(slotBytes > 0 && offsets.length <= PREFETCH_POINTS_MAX, `prefetchPoints: ${offsets.length} offsets of ${slotBytes} bytes`);
+    this.commitStaged(); // the helper thread reads the file: staged bytes must be in it
+    const paths: string[] = [];
+    const fileOf = new Map<Segment, number>();
+    const file = new Int32Array(offsets.length);
+    const position = new Float64Array(offsets.length);
+    const slotOf = new Map<number, number>();
+    for (let i = 0; i < offsets.length; i++) {
+      const offset = offsets[i]!;
+      if (offset < this.#logStartOffset || offset >= this.logEndOffset || slotOf.has(offset)) continue;
+      const segment = this.#segments[this.#segmentIndexFor(offset)]!;
+      let f = fileOf.get(segment);
+      if (f === undefined) {
+        fileOf.set(segment, (f = paths.length));
+        paths.push(segment.logFile.path);
+      }
+      const slot = slotOf.size;
+      file[slot] = f;
+      position[slot] = segment.lookupPosition(offset);
+      slotOf.set(offset, slot);
+    }
+    const count = slotOf.size;
+    const slabBytes = Math.max(1, count * slotBytes);
+    const into = slab !== undefined && slab.byteLength >= slabBytes ? slab : new ArrayBuffer(slabBytes);
+    return this.#ctx.io
+      .readMany({ paths, file, position, count, slotBytes, slab: into })
+      .then((result) => new PointPrefetch(result.slab, slotBytes, slotOf, result.got));
+  }
+
+  /** A point read's first read: two index intervals, at least POINT_READ_BYTES_MIN. */
+  #pointReadBytes(): number {
+    return Math.min(READ_SCAN_CHUNK_BYTES, Math.max(POINT_READ_BYTES_MIN, 2 * this.config.indexIntervalBytes));
+  }
+
   #empty(offset: number): ReadResult {
     return { bytes: EMPTY, firstOffset: offset, nextOffset: offset, logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset };
   }
@@ -573,7 +618,7 @@ export class PartitionLog {
     // first small read serves point lookups (delay messages, seeks) without
     // reading 64 KiB each; a longer walk reads full chunks. (`__delay`'s 512-byte
     // interval: 1 KiB reads, 4% more fires/s than 4 KiB in bench/micro/delay-service.ts.)
-    let chunkBytes = Math.min(READ_SCAN_CHUNK_BYTES, Math.max(POINT_READ_BYTES_MIN, 2 * this.config.indexIntervalBytes));
+    let chunkBytes = this.#pointReadBytes();
     while (chunkStart < segment.sizeBytes) {
       const want = Math.min(chunkBytes, segment.sizeBytes - chunkStart);
       chunkBytes = READ_SCAN_CHUNK_BYTES;
