@@ -539,38 +539,38 @@ export class PartitionLog {
   /**
    * Reads ahead, off the event loop (FileIO.readMany), the bytes a point read of each offset
    * would start from: `slotBytes` from the index entry at or before it. For callers that know
-   * their next scattered reads (delay firing); offsets outside the log are left out. `slab`
+   * their next scattered reads (delay firing). `offsets` ascend; those outside the log are left out. `slab`
    * (from an earlier PointPrefetch) is reused when large enough.
    */
-  prefetchPoints(offsets: ArrayLike<number>, slotBytes: number = this.#pointReadBytes(), slab?: ArrayBuffer): Promise<PointPrefetch> {
+  prefetchPoints(offsets: Float64Array, slotBytes: number = this.#pointReadBytes(), slab?: ArrayBuffer): Promise<PointPrefetch> {
     if (this.#closed) throw new StorageError('LOG_CLOSED', `log ${this.name} is closed`);
     assert(slotBytes > 0 && offsets.length <= PREFETCH_POINTS_MAX, `prefetchPoints: ${offsets.length} offsets of ${slotBytes} bytes`);
     this.commitStaged(); // the helper thread reads the file: staged bytes must be in it
+    const segments = this.#segments;
     const paths: string[] = [];
-    const fileOf = new Map<Segment, number>();
     const file = new Int32Array(offsets.length);
     const position = new Float64Array(offsets.length);
-    const slotOf = new Map<number, number>();
+    const kept = new Float64Array(offsets.length);
+    const end = this.logEndOffset;
+    let count = 0;
+    let s = -1; // segment of the previous offset (offsets ascend, so segments do too)
     for (let i = 0; i < offsets.length; i++) {
       const offset = offsets[i]!;
-      if (offset < this.#logStartOffset || offset >= this.logEndOffset || slotOf.has(offset)) continue;
-      const segment = this.#segments[this.#segmentIndexFor(offset)]!;
-      let f = fileOf.get(segment);
-      if (f === undefined) {
-        fileOf.set(segment, (f = paths.length));
-        paths.push(segment.logFile.path);
-      }
-      const slot = slotOf.size;
-      file[slot] = f;
-      position[slot] = segment.lookupPosition(offset);
-      slotOf.set(offset, slot);
+      assert(i === 0 || offset >= offsets[i - 1]!, `prefetchPoints: offsets must ascend (${offsets[i - 1]} then ${offset})`);
+      if (offset < this.#logStartOffset || offset >= end || (count > 0 && offset === kept[count - 1])) continue;
+      if (s < 0) s = this.#segmentIndexFor(offset);
+      const before = s;
+      while (s + 1 < segments.length && segments[s + 1]!.baseOffset <= offset) s++;
+      if (count === 0 || s !== before) paths.push(segments[s]!.logFile.path);
+      file[count] = paths.length - 1;
+      position[count] = segments[s]!.lookupPosition(offset);
+      kept[count++] = offset;
     }
-    const count = slotOf.size;
     const slabBytes = Math.max(1, count * slotBytes);
     const into = slab !== undefined && slab.byteLength >= slabBytes ? slab : new ArrayBuffer(slabBytes);
     return this.#ctx.io
       .readMany({ paths, file, position, count, slotBytes, slab: into })
-      .then((result) => new PointPrefetch(result.slab, slotBytes, slotOf, result.got));
+      .then((result) => new PointPrefetch(result.slab, slotBytes, kept.subarray(0, count), result.got));
   }
 
   /** A point read's first read: two index intervals, at least POINT_READ_BYTES_MIN. */

@@ -36,7 +36,7 @@ for (const kind of ['files (helper thread)', 'memory twin'] as const) {
         const random = mulberry32(7);
         const asked: number[] = [log.logEndOffset, log.logEndOffset + 5, -1];
         for (let i = 0; i < 400; i++) asked.push(Math.floor(random() * log.logEndOffset));
-        const prefetch = await log.prefetchPoints(asked);
+        const prefetch = await log.prefetchPoints(Float64Array.from(asked).sort());
         const inLog = new Set(asked.filter((o) => o >= 0 && o < log.logEndOffset));
         assert.equal(prefetch.size, inLog.size);
         let hits = 0;
@@ -62,7 +62,7 @@ for (const kind of ['files (helper thread)', 'memory twin'] as const) {
         // The slab is reused by the next prefetch when large enough (the helper thread's comes back
         // as a new object: the one handed over is detached).
         const small = [...batches.keys()].find((o) => batches.get(o)!.length <= 512)!;
-        const again = await log.prefetchPoints([small], undefined, prefetch.slab);
+        const again = await log.prefetchPoints(Float64Array.of(small), undefined, prefetch.slab);
         assert.ok(again.slab === prefetch.slab || prefetch.slab.byteLength === 0, 'slab reused');
         assert.ok(again.positionOf(small) >= 0);
       } finally {
@@ -101,7 +101,7 @@ describe('PointPrefetch.positionOf', () => {
     batch.copy(bytes, 0);
     bytes.writeBigInt64BE(10n, 0);
     slot1.copy(bytes, slotBytes, 0, Math.min(slot1.length, slotBytes));
-    return new PointPrefetch(slab, slotBytes, new Map([[10, 0], [20, 1]]), Int32Array.of(batch.length, got1));
+    return new PointPrefetch(slab, slotBytes, Float64Array.of(10, 20), Int32Array.of(batch.length, got1));
   }
 
   test('finds a whole batch; offsets never asked for miss', () => {

@@ -11,27 +11,28 @@ export class PointPrefetch {
   readonly slab: ArrayBuffer;
   /** The slots, back to back, `slotBytes` apart. */
   readonly bytes: Buffer;
-  readonly #slotOf: Map<number, number>;
+  /** The offsets asked for, ascending: slot i holds offsets[i]'s read. */
+  readonly #offsets: Float64Array;
   readonly #got: Int32Array;
   readonly #slotBytes: number;
 
-  constructor(slab: ArrayBuffer, slotBytes: number, slotOf: Map<number, number>, got: Int32Array) {
+  constructor(slab: ArrayBuffer, slotBytes: number, offsets: Float64Array, got: Int32Array) {
     this.slab = slab;
     this.bytes = Buffer.from(slab);
-    this.#slotOf = slotOf;
+    this.#offsets = offsets;
     this.#got = got;
     this.#slotBytes = slotBytes;
   }
 
   /** Offsets asked for (a hit needs more: see positionOf). */
   get size(): number {
-    return this.#slotOf.size;
+    return this.#offsets.length;
   }
 
   /** Position in `bytes` of the whole batch holding `offset`, or -1. */
   positionOf(offset: number): number {
-    const slot = this.#slotOf.get(offset);
-    if (slot === undefined) return -1;
+    const slot = this.#slotOf(offset);
+    if (slot < 0) return -1;
     const got = this.#got[slot]!;
     const start = slot * this.#slotBytes;
     const end = start + got;
@@ -45,6 +46,20 @@ export class PointPrefetch {
       const lastOffset = baseOffset + readInt32(bytes, pos + LAST_OFFSET_DELTA);
       if (lastOffset >= offset) return baseOffset <= offset && pos + size <= end ? pos : -1;
       pos += size;
+    }
+    return -1;
+  }
+
+  #slotOf(offset: number): number {
+    const offsets = this.#offsets;
+    let lo = 0;
+    let hi = offsets.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = offsets[mid]!;
+      if (at === offset) return mid;
+      if (at < offset) lo = mid + 1;
+      else hi = mid - 1;
     }
     return -1;
   }

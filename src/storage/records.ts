@@ -391,6 +391,22 @@ export function rawHeadersJoinedSize(raw: RawHeaders): number {
 export function writeRawHeadersJoined(raw: RawHeaders, out: Buffer, pos: number, pairInner: number, pairEnd: number): number {
   const buf = raw.bytes;
   const state = RAW_STATE;
+  if (raw.count > 0 && rawHeadersJoinedSize(raw) === buf.length) {
+    // Every length is a one-byte varint (the joined form is as long only then): the joined form is
+    // the raw bytes one to the left, with each value length turned into pairInner and each next key
+    // length into pairEnd. One copy instead of two per header (a pull copies ~7 per delayed message).
+    buf.copy(out, pos, 1);
+    state.pos = 0;
+    for (let i = 0; i < raw.count; i++) {
+      if (i > 0) out[pos + state.pos - 1] = pairEnd;
+      state.pos += 1 + buf[state.pos]! / 2; // the key length: zigzag, one byte, not negative
+      out[pos + state.pos - 1] = pairInner;
+      const valueLength = readVarlong(buf, state, buf.length);
+      if (valueLength > 0) state.pos += valueLength;
+    }
+    out[pos + buf.length - 1] = pairEnd;
+    return pos + buf.length;
+  }
   state.pos = 0;
   for (let i = 0; i < raw.count; i++) {
     const keyLength = readVarlong(buf, state, buf.length);
