@@ -58,6 +58,9 @@ const USAGE = `usage: node bench/delay/run.ts [options]     (npm run bench:delay
   --rate-window-ms MS    rate window (default 1000)
   --rss-steps LIST       pending counts below --messages at which RSS is sampled too, comma-separated, ascending
                          (default 10000,100000; --messages is always the last step)
+  --rss-warmup N         rss phase: before the steps, N timer messages due in the past fire on each broker (its
+                         allocators and caches reach their working size), so that the steps measure memory per
+                         pending message rather than a cold start's first million sends (default --messages; 0: none)
   --phases LIST          lateness,plain,rate,rss or a subset (default all four, run in this order)
   --only T               rocketmq or diglot: benchmark one broker only
   --body-bytes B         message body bytes (default 128)
@@ -94,6 +97,7 @@ function parseParams() {
         'late-window-ms': { type: 'string' },
         'rate-window-ms': { type: 'string' },
         'rss-steps': { type: 'string' },
+        'rss-warmup': { type: 'string' },
         phases: { type: 'string' },
         only: { type: 'string' },
         'body-bytes': { type: 'string' },
@@ -166,6 +170,7 @@ function parseParams() {
     lateWindowMs: num('late-window-ms', values['late-window-ms'], 10_000),
     rateWindowMs: num('rate-window-ms', values['rate-window-ms'], 1_000, 0),
     rssSteps: steps,
+    rssWarmup: num('rss-warmup', values['rss-warmup'], messages, 0),
     phases: PHASES.filter((p) => phases.includes(p)) as PhaseName[],
     targets: (only === undefined ? [...TARGETS] : [only]) as TargetName[],
     bodyBytes: num('body-bytes', values['body-bytes'], 128),
@@ -562,6 +567,11 @@ interface RssStep {
 interface RssPhase {
   idleRssMiB?: number;
   idleRssAnonMiB?: number;
+  /** After the warm-up's past-due messages fired (P.rssWarmup > 0). */
+  warmRssMiB?: number;
+  warmRssAnonMiB?: number;
+  warmDelivered?: number;
+  warmDriver?: DriverRun;
   steps: RssStep[];
   error?: string;
 }
@@ -804,6 +814,35 @@ async function sampleRss(pids: number[]): Promise<{ rss?: number; anon?: number 
   return { rss: rss / 1024 || undefined, anon: anon / 1024 || undefined };
 }
 
+/** Schedules `count` timer messages to `topic` with due times in [windowStart, windowStart + windowMs): the Java driver or the node sender. */
+async function scheduleBatch(target: RunningTarget, topic: string, count: number, seqBase: number, windowStart: number, windowMs: number, logFile: string, shown: (s: string) => string): Promise<DriverRun> {
+  if (P.sender === 'java') {
+    const args = {
+      namesrv: target.namesrvAddr,
+      topic,
+      messages: count,
+      'seq-base': seqBase,
+      'body-bytes': P.bodyBytes,
+      threads: P.threads,
+      inflight: P.inflight,
+      producers: P.producers,
+      warmup: 0,
+      'window-start-ms': windowStart,
+      'window-ms': windowMs,
+    };
+    return runDriver(args, logFile, 120_000 + count * 2, shown);
+  }
+  const o: SenderOptions = { ...senderBase(target, topic), messages: count, timer: true, seqBase, windowStartMs: windowStart, windowMs, runTag: topic, warmup: 0, timeoutMs: 120_000 + count * 2 };
+  const t0 = performance.now();
+  let result: DriverResult;
+  try {
+    result = await sendAll(o);
+  } catch (e) {
+    result = { error: `node sender: ${(e as Error).message}` };
+  }
+  return { result, command: senderCommand(o).map(shown), stderrFile: logFile, code: 0, timedOut: false, ms: performance.now() - t0 };
+}
+
 async function rssPhase(target: RunningTarget, topic: string, dir: string, display: (s: string) => string): Promise<RssPhase> {
   const phase: RssPhase = { steps: [] };
   await settle(target.pids);
@@ -811,40 +850,43 @@ async function rssPhase(target: RunningTarget, topic: string, dir: string, displ
   phase.idleRssMiB = idle.rss;
   phase.idleRssAnonMiB = idle.anon;
   progress(`${target.name}: rss: idle ${fmt(idle.rss ?? 0, 0)} MiB (RssAnon ${fmt(idle.anon ?? 0, 0)} MiB)`);
+  if (P.rssWarmup > 0) {
+    // Due an hour or two ago: each fires as soon as it is scheduled; none is pending when the steps begin.
+    const warmTopic = `${topic}_warm`;
+    await createTopic(target, warmTopic, path.join(dir, 'tool-logs'));
+    const warmStart = Date.now() - 2 * P.rssAheadMs;
+    progress(`${target.name}: rss: warm-up: ${P.rssWarmup.toLocaleString('en-US')} timer messages due in the past to ${warmTopic}`);
+    const driver = await scheduleBatch(target, warmTopic, P.rssWarmup, 0, warmStart, P.rssAheadMs, path.join(dir, 'driver-rss-warmup.log'), (s) => display(s).replace(String(warmStart), '<now-2h>'));
+    phase.warmDriver = driver;
+    if (driver.result.error) {
+      phase.error = `driver (warm-up): ${driver.result.error} (log: ${driver.stderrFile})`;
+      return phase;
+    }
+    const expected = driver.result.scheduled ?? P.rssWarmup;
+    let delivered = 0;
+    for (const t0 = performance.now(); performance.now() - t0 < 180_000; await sleep(500)) {
+      try {
+        delivered = await topicMessages(target, warmTopic);
+      } catch {
+        // the topic appears with its first delivery
+      }
+      if (delivered >= expected) break;
+    }
+    phase.warmDelivered = delivered;
+    await settle(target.pids);
+    const warm = await sampleRss(target.pids);
+    phase.warmRssMiB = warm.rss;
+    phase.warmRssAnonMiB = warm.anon;
+    progress(`${target.name}: rss: after the warm-up (${delivered.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} delivered): ${fmt(warm.rss ?? 0, 0)} MiB (RssAnon ${fmt(warm.anon ?? 0, 0)} MiB)`);
+  }
   const windowStart = Date.now() + P.rssAheadMs;
   let pending = 0;
   for (const stepTo of P.rssSteps) {
     const count = stepTo - pending;
-    const args = {
-      namesrv: target.namesrvAddr,
-      topic,
-      messages: count,
-      'seq-base': pending,
-      'body-bytes': P.bodyBytes,
-      threads: P.threads,
-      inflight: P.inflight,
-      producers: P.producers,
-      warmup: 0,
-      'window-start-ms': windowStart,
-      'window-ms': P.rssAheadMs,
-    };
     progress(`${target.name}: rss: scheduling ${count.toLocaleString('en-US')} more (due in 1-2 h) to reach ${stepTo.toLocaleString('en-US')} pending`);
     const logFile = path.join(dir, `driver-rss-${stepTo}.log`);
     const shown = (s: string) => display(s).replace(String(windowStart), '<now+1h>');
-    let driver: DriverRun;
-    if (P.sender === 'java') {
-      driver = await runDriver(args, logFile, 120_000 + count * 2, shown);
-    } else {
-      const o: SenderOptions = { ...senderBase(target, topic), messages: count, timer: true, seqBase: pending, windowStartMs: windowStart, windowMs: P.rssAheadMs, runTag: topic, warmup: 0, timeoutMs: 120_000 + count * 2 };
-      const t0 = performance.now();
-      let result: DriverResult;
-      try {
-        result = await sendAll(o);
-      } catch (e) {
-        result = { error: `node sender: ${(e as Error).message}` };
-      }
-      driver = { result, command: senderCommand(o).map(shown), stderrFile: logFile, code: 0, timedOut: false, ms: performance.now() - t0 };
-    }
+    const driver = await scheduleBatch(target, topic, count, pending, windowStart, P.rssAheadMs, logFile, shown);
     const step: RssStep = { pending: pending + (driver.result.scheduled ?? 0), driver, scheduleRate: driver.result.scheduleRate };
     phase.steps.push(step);
     if (driver.result.error) {
@@ -945,6 +987,10 @@ async function benchTarget(name: TargetName, runId: string, workDir: string): Pr
       await createTopic(target, topic, path.join(dir, 'tool-logs'));
       result.rss = await rssPhase(target, topic, dir, display);
       if (result.rss.error) result.problems.push({ phase: 'rss', text: result.rss.error });
+      const warmSent = result.rss.warmDriver?.result.scheduled;
+      if (P.rssWarmup > 0 && (warmSent !== P.rssWarmup || result.rss.warmDelivered !== warmSent)) {
+        result.problems.push({ phase: 'rss', text: `warm-up: ${warmSent ?? 0} of ${P.rssWarmup} scheduled, ${result.rss.warmDelivered ?? 0} delivered before the steps` });
+      }
       for (const s of result.rss.steps) {
         if (s.delivered) result.problems.push({ phase: 'rss', text: `${s.delivered} messages were delivered at ${s.pending} pending although due 1-2 h ahead` });
       }
@@ -1050,9 +1096,14 @@ function rows(): Row[] {
     const first = P.rssSteps[0]!;
     const last = P.rssSteps.at(-1)!;
     out.push({ section, metric: 'broker RSS MiB, idle', get: (r) => r.rss?.idleRssMiB, format: mib, lower: true });
+    if (P.rssWarmup > 0) {
+      out.push({ section, metric: `broker RSS MiB, after ${fmtInt(P.rssWarmup)} past-due fired`, get: (r) => r.rss?.warmRssMiB, format: mib, lower: true, note: 'warm-up: allocators and caches at working size' });
+      out.push({ section, metric: 'warm-up messages delivered', get: (r) => r.rss?.warmDelivered, format: fmtInt, noRatio: true });
+    }
     for (const s of P.rssSteps) out.push({ section, metric: `broker RSS MiB, ${fmtInt(s)} pending`, get: (r) => rssAt(r, s), format: mib, lower: true });
     out.push({ section, metric: `RSS growth MiB ${fmtInt(first)}→${fmtInt(last)}`, get: (r) => rssGrowth(r), format: mib, lower: true, target: { kind: 'max', value: 0, text: 'flat' } });
     out.push({ section, metric: 'broker RssAnon MiB, idle', get: (r) => r.rss?.idleRssAnonMiB, format: mib, lower: true });
+    if (P.rssWarmup > 0) out.push({ section, metric: `broker RssAnon MiB, after the warm-up`, get: (r) => r.rss?.warmRssAnonMiB, format: mib, lower: true });
     for (const s of P.rssSteps) out.push({ section, metric: `broker RssAnon MiB, ${fmtInt(s)} pending`, get: (r) => rssAt(r, s, true), format: mib, lower: true });
     out.push({ section, metric: `RssAnon growth MiB ${fmtInt(first)}→${fmtInt(last)}`, get: (r) => rssGrowth(r, true), format: mib, lower: true });
     out.push({ section, metric: `schedule rate msg/s (last step)`, get: (r) => r.rss?.steps.at(-1)?.scheduleRate, format: fmtInt });
@@ -1126,6 +1177,7 @@ function report(all: TargetResult[], meta: Record<string, string>): string {
       ['lateness', r.lateness?.driver],
       ['plain', r.plain?.driver],
       ['rate', r.rate?.driver],
+      ['rss warm-up', r.rss?.warmDriver],
       ...(r.rss?.steps ?? []).map((s): [string, DriverRun | undefined] => [`rss ${fmtInt(s.pending)}`, s.driver]),
     ];
     for (const [phase, d] of runs) {

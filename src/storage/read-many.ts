@@ -67,7 +67,9 @@ class ReadManyThread {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL('./read-many-worker.ts', import.meta.url));
+    // It allocates a few typed arrays per batch: small heap limits keep its resident memory down (a
+    // worker costs ~20 MiB with the defaults, ~15 MiB with these; past them it fails, and readers fall back).
+    const worker = new Worker(new URL('./read-many-worker.ts', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, stackSizeMb: 1 } });
     worker.unref();
     worker.on('message', (msg: { id: number; slab: ArrayBuffer; got: Int32Array }) => {
       const waiter = this.#waiting.get(msg.id);
