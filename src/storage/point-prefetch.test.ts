@@ -91,6 +91,17 @@ for (const kind of ['files (helper thread)', 'memory twin'] as const) {
   });
 }
 
+test('readMany on the helper thread: a request that cannot be handed over is refused and leaves nothing waiting (the process still exits)', async () => {
+  const io = new NodeFileIO();
+  fs.writeFileSync(path.join(dir, 'b.log'), Buffer.alloc(10, 3));
+  const request = (slab: ArrayBuffer) => ({ paths: [path.join(dir, 'b.log')], file: Int32Array.of(0), position: Float64Array.of(0), count: 1, slotBytes: 16, slab });
+  const detached = new ArrayBuffer(16);
+  structuredClone(detached, { transfer: [detached] });
+  await assert.rejects(io.readMany(request(detached)));
+  const ok = await io.readMany(request(new ArrayBuffer(16)));
+  assert.deepEqual([...ok.got], [10]);
+});
+
 describe('PointPrefetch.positionOf', () => {
   // Two slots of 128 bytes: slot 0 holds one batch of offset 10 (patched), slot 1 is given per case.
   const batch = buildSimpleBatch(1, 20, 1);

@@ -59,10 +59,15 @@ class ReadManyThread {
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     return new Promise<ReadManyResult>((resolve, reject) => {
+      const { paths, file, position, count, slotBytes, slab } = request;
+      try {
+        worker.postMessage({ id, request: { paths, file, position, count, slotBytes, slab } }, [slab]);
+      } catch (err) {
+        reject(err as Error); // e.g. a slab already handed over (detached): nothing is waiting for it
+        return;
+      }
       this.#waiting.set(id, { resolve, reject });
       if (this.#waiting.size === 1) worker.ref();
-      const { paths, file, position, count, slotBytes, slab } = request;
-      worker.postMessage({ id, request: { paths, file, position, count, slotBytes, slab } }, [slab]);
     });
   }
 
