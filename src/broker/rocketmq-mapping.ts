@@ -108,7 +108,8 @@ export function recordWireProperties(record: DecodedRecord): RecordWirePropertie
   }
   // Headers a pull kept encoded (readRecordsFromKeeping): none of them is internal; copied as bytes.
   const raw = record.rawHeaders;
-  if (raw !== undefined) size += rawHeadersJoinedSize(raw);
+  const rawSize = raw === undefined ? 0 : rawHeadersJoinedSize(raw);
+  size += rawSize;
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
   if (key !== null && key.length > 0) {
@@ -125,6 +126,6 @@ export function recordWireProperties(record: DecodedRecord): RecordWirePropertie
     if (h.value !== null) pos += h.value.copy(out, pos);
     out[pos++] = PROPERTY_SEPARATOR;
   }
-  if (raw !== undefined) pos = writeRawHeadersJoined(raw, out, pos, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR);
+  if (raw !== undefined) pos = writeRawHeadersJoined(raw, out, pos, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, rawSize);
   return { properties: out, flag, reconsumeTimes };
 }

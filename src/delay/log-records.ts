@@ -124,12 +124,12 @@ function bytesEqual(buf: Buffer, start: number, length: number, expected: Buffer
   return true;
 }
 
-/** A non-negative decimal integer written as ASCII digits (as scheduleInput writes them), or -1. */
 /** True when the header `h` walks over has a key starting with CONTROL_PREFIX. */
 function isControlKey(buf: Buffer, h: HeaderLocation): boolean {
   return h.keyLength >= CONTROL_PREFIX_BYTES.length && bytesEqual(buf, h.keyStart, CONTROL_PREFIX_BYTES.length, CONTROL_PREFIX_BYTES);
 }
 
+/** A non-negative decimal integer written as ASCII digits (as scheduleInput writes them), or -1. */
 function asciiInteger(buf: Buffer, start: number, length: number): number {
   if (length <= 0 || length > 16) return -1;
   let n = 0;

@@ -430,6 +430,7 @@ test('delay: more due than one round are handed over in rounds, in due order', a
 for (const failing of [false, true]) {
   test(`delay: timer dispatch of a backlog reads the next round's records ahead${failing ? ' (the read ahead failing: read on the event loop, logged once)' : ''}; every fire is its own record, once, in due order`, async () => {
     let prefetched = 0;
+    let hits = 0; // records a round took from the read ahead
     const errors: string[] = [];
     const h = await harness('lmdb', {
       autoDispatch: true,
@@ -438,7 +439,16 @@ for (const failing of [false, true]) {
         const real = log.prefetchPoints.bind(log);
         log.prefetchPoints = (offsets, slotBytes, slab) => {
           prefetched += offsets.length;
-          return failing ? Promise.reject(new Error('injected helper thread failure')) : real(offsets, slotBytes, slab);
+          if (failing) return Promise.reject(new Error('injected helper thread failure'));
+          return real(offsets, slotBytes, slab).then((prefetch) => {
+            const positionOf = prefetch.positionOf.bind(prefetch);
+            prefetch.positionOf = (offset) => {
+              const at = positionOf(offset);
+              if (at >= 0) hits++;
+              return at;
+            };
+            return prefetch;
+          });
         };
       },
     });
@@ -473,6 +483,9 @@ for (const failing of [false, true]) {
       }
       if (failing) assert.equal(prefetched, DISPATCH_BATCH_MAX, 'one read ahead tried, then none');
       else assert.ok(prefetched >= expected - DISPATCH_BATCH_MAX, `${prefetched} records read ahead of ${expected}`);
+      // Only the 1,500-byte values (every 50th) are too large for a slot: nearly every fire took its record from there.
+      if (!failing) assert.ok(hits >= expected - DISPATCH_BATCH_MAX - Math.ceil(n / 50), `${hits} of ${expected} records came from the read ahead`);
+      else assert.equal(hits, 0);
       assert.deepEqual(errors, failing ? ['delay read ahead (dispatch reads on the event loop from now on)'] : []);
     } finally {
       await h.close();

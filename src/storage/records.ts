@@ -387,11 +387,14 @@ export function rawHeadersJoinedSize(raw: RawHeaders): number {
   return size;
 }
 
-/** Writes `raw`'s headers at `pos` as `key pairInner value pairEnd` each; returns the position after them. */
-export function writeRawHeadersJoined(raw: RawHeaders, out: Buffer, pos: number, pairInner: number, pairEnd: number): number {
+/**
+ * Writes `raw`'s headers at `pos` as `key pairInner value pairEnd` each; returns the position after them.
+ * `joinedSize`: rawHeadersJoinedSize(raw), when the caller has it already (it sized `out` with it).
+ */
+export function writeRawHeadersJoined(raw: RawHeaders, out: Buffer, pos: number, pairInner: number, pairEnd: number, joinedSize: number = rawHeadersJoinedSize(raw)): number {
   const buf = raw.bytes;
   const state = RAW_STATE;
-  if (raw.count > 0 && rawHeadersJoinedSize(raw) === buf.length) {
+  if (raw.count > 0 && joinedSize === buf.length) {
     // Every length is a one-byte varint (the joined form is as long only then): the joined form is
     // the raw bytes one to the left, with each value length turned into pairInner and each next key
     // length into pairEnd. One copy instead of two per header (a pull copies ~7 per delayed message).
