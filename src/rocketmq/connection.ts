@@ -14,14 +14,17 @@ import type { Logger } from '../logger.ts';
 import type { BufferPool } from '../storage/buffer-pool.ts';
 import { FrameReader } from '../net/frame-reader.ts';
 import {
+  commandHeaderJson,
   decodeCommand,
-  encodeCommand,
   FLAG_ONEWAY,
+  framePrefixAndHeaderBytesMax,
   FLAG_RESPONSE,
   isOneway,
   isResponse,
   RemotingDecodeError,
   ResponseCode,
+  writeFrameHead,
+  type OutgoingCommand,
   type RemotingCommand,
 } from '../protocol/rocketmq/index.ts';
 import type { ClientChannel } from './clients.ts';
@@ -47,6 +50,13 @@ const WRITE_BUFFER_HIGH_BYTES = 8 * 1024 * 1024;
 const CLIENT_ERRORS = new Set<BrokerErrorCode>(['INVALID_TOPIC', 'INVALID_PARTITIONS', 'INVALID_CONFIG', 'INVALID_REQUEST']);
 /** Broker→client requests awaiting an answer (GET_CONSUMER_RUNNING_INFO relays); bounded. */
 const PENDING_REQUESTS_MAX = 1024;
+/**
+ * Frame heads of a turn are written into one buffer sized from the previous turn's
+ * (twice it, within these bounds): a turn of ~100 send answers takes ~30 KiB, a quiet
+ * connection (heartbeats) keeps a small one.
+ */
+const OUT_ARENA_BYTES_MIN = 4 * 1024;
+const OUT_ARENA_BYTES_MAX = 64 * 1024;
 
 export class RocketmqConnection implements ClientChannel {
   readonly socket: Socket;
@@ -62,6 +72,17 @@ export class RocketmqConnection implements ClientChannel {
   #stopped = false;
   #loggedBadInput = false;
   #corked = false;
+  /**
+   * Frame heads (size, header length, JSON header) are written back to back here and
+   * leave as one chunk: [#outStart, #outEnd) is written but not yet handed to the
+   * socket; what lies before #outStart belongs to the socket until it is sent.
+   */
+  #out: Buffer | null = null;
+  #outStart = 0;
+  #outEnd = 0;
+  /** Frame-head bytes written in the current turn and in the one before (sizes the next buffer). */
+  #outTurnBytes = 0;
+  #outLastTurnBytes = 0;
 
   constructor(socket: Socket, options: RocketmqConnectionOptions) {
     this.socket = socket;
@@ -102,6 +123,7 @@ export class RocketmqConnection implements ClientChannel {
   close(reason?: string): void {
     if (this.#closed) return;
     if (reason !== undefined) this.#log.debug({ reason }, 'closing connection');
+    this.#flushOut(); // answers given before the close reach the socket, as if written one by one
     this.#onClosed();
     this.socket.destroy();
   }
@@ -209,28 +231,55 @@ export class RocketmqConnection implements ClientChannel {
     if (this.#closed) return;
     const body = reply.body === undefined || reply.body === null ? null : Buffer.isBuffer(reply.body) ? reply.body : null;
     const chunks = reply.body !== undefined && reply.body !== null && !Buffer.isBuffer(reply.body) ? (reply.body as readonly Buffer[]) : null;
-    let bodyBytes = 0;
-    if (chunks !== null) for (const c of chunks) bodyBytes += c.length;
-    const parts = encodeCommand({
-      code: reply.code,
-      opaque: request.opaque,
-      flag: FLAG_RESPONSE,
-      remark: reply.remark ?? null,
-      extFields: reply.extFields ?? null,
-      body,
-    });
-    if (chunks !== null) {
-      // encodeCommand sized the frame without the chunks: patch the length prefix.
-      parts[0]!.writeInt32BE(parts[0]!.readInt32BE(0) + bodyBytes, 0);
-    }
+    const command: OutgoingCommand = { code: reply.code, opaque: request.opaque, flag: FLAG_RESPONSE, remark: reply.remark ?? null, extFields: reply.extFields ?? null };
+    this.#emit(command, body, chunks);
     const socket = this.socket;
-    this.#corkUntilTick();
-    for (const p of parts) socket.write(p);
-    if (chunks !== null) for (const c of chunks) if (c.length > 0) socket.write(c);
     if (socket.writableLength >= WRITE_BUFFER_HIGH_BYTES && !this.#paused) {
       socket.pause();
       this.#paused = true;
     }
+  }
+
+  /**
+   * Queues one frame: its head in the turn's out buffer, then its body (one buffer or
+   * chunks) as they are — never copied. Leaves on the next tick (#corkUntilTick).
+   */
+  #emit(command: OutgoingCommand, body: Buffer | null, chunks: readonly Buffer[] | null): void {
+    let bodyBytes = body === null ? 0 : body.length;
+    if (chunks !== null) for (const c of chunks) bodyBytes += c.length;
+    this.#corkUntilTick();
+    const json = commandHeaderJson(command);
+    const need = framePrefixAndHeaderBytesMax(json);
+    let out = this.#out;
+    if (out === null || this.#outEnd + need > out.length) {
+      this.#flushOut();
+      const wanted = Math.min(OUT_ARENA_BYTES_MAX, Math.max(OUT_ARENA_BYTES_MIN, 2 * Math.max(this.#outLastTurnBytes, this.#outTurnBytes)));
+      out = this.#out = Buffer.allocUnsafe(Math.max(wanted, need));
+      this.#outStart = this.#outEnd = 0;
+    }
+    const written = writeFrameHead(out, this.#outEnd, json, bodyBytes);
+    this.#outEnd += written;
+    this.#outTurnBytes += written;
+    if (bodyBytes === 0) return;
+    this.#flushOut(); // the head goes before its body
+    const socket = this.socket;
+    if (body !== null) socket.write(body);
+    if (chunks !== null) for (const c of chunks) if (c.length > 0) socket.write(c);
+  }
+
+  /** A buffer with less than a quarter left is let go: the next turn takes a fresh one. */
+  #endOutTurn(): void {
+    this.#outLastTurnBytes = this.#outTurnBytes;
+    this.#outTurnBytes = 0;
+    const out = this.#out;
+    if (out !== null && out.length - this.#outEnd < out.length / 4) this.#out = null;
+  }
+
+  /** Hands the written part of the out buffer to the socket (it is not written into again). */
+  #flushOut(): void {
+    if (this.#outEnd === this.#outStart) return;
+    this.socket.write(this.#out!.subarray(this.#outStart, this.#outEnd));
+    this.#outStart = this.#outEnd;
   }
 
   /**
@@ -247,6 +296,8 @@ export class RocketmqConnection implements ClientChannel {
     process.nextTick(() => {
       this.#corked = false;
       this.#options.state.broker.commitStaged();
+      if (!this.#closed) this.#flushOut();
+      this.#endOutTurn();
       this.socket.uncork();
     });
   }
@@ -254,9 +305,7 @@ export class RocketmqConnection implements ClientChannel {
   /** A oneway request to the client (NOTIFY_CONSUMER_IDS_CHANGED, CHECK_TRANSACTION_STATE). */
   sendOneway(code: number, extFields: Record<string, string>, body?: Buffer): void {
     if (this.#closed) return;
-    const parts = encodeCommand({ code, opaque: this.#nextOpaque++, flag: FLAG_ONEWAY, extFields, body: body ?? null });
-    this.#corkUntilTick();
-    for (const p of parts) this.socket.write(p);
+    this.#emit({ code, opaque: this.#nextOpaque++, flag: FLAG_ONEWAY, extFields }, body ?? null, null);
   }
 
   /** A request to the client with its answer (GET_CONSUMER_RUNNING_INFO relays). */
@@ -270,9 +319,7 @@ export class RocketmqConnection implements ClientChannel {
         reject(new Error(`client did not answer request ${code} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(opaque, { resolve, reject, timer });
-      const parts = encodeCommand({ code, opaque, flag: 0, extFields });
-      this.#corkUntilTick();
-      for (const p of parts) this.socket.write(p);
+      this.#emit({ code, opaque, flag: 0, extFields }, null, null);
     });
   }
 }

@@ -155,24 +155,48 @@ export interface OutgoingCommand {
   body?: Buffer | null;
 }
 
-/**
- * Encodes a command as [size | type+headerLength | JSON header] plus the body
- * as a separate chunk (written with cork/uncork, never concatenated).
- */
-export function encodeCommand(command: OutgoingCommand): Buffer[] {
-  // Keys in fastjson's order (alphabetical); compact; every ext value a string.
+/** The JSON header of an outgoing command: keys in fastjson's order (alphabetical), compact, every ext value a string. */
+export function commandHeaderJson(command: OutgoingCommand): string {
   let json = `{"code":${command.code | 0}`;
   if (command.extFields !== undefined && command.extFields !== null) json += `,"extFields":${JSON.stringify(command.extFields)}`;
   json += `,"flag":${command.flag | 0},"language":"JAVA","opaque":${command.opaque | 0}`;
   if (command.remark !== undefined && command.remark !== null) json += `,"remark":${JSON.stringify(command.remark)}`;
   json += `,"serializeTypeCurrentRPC":"JSON","version":${SERVER_VERSION}}`;
-  const headerLength = Buffer.byteLength(json);
+  return json;
+}
+
+/** Bytes before the JSON header: the frame size and the serialisation type + header length. */
+export const FRAME_PREFIX_BYTES = 8;
+
+/** Most bytes a header JSON of `json.length` UTF-16 units can take, with the frame prefix. */
+export function framePrefixAndHeaderBytesMax(json: string): number {
+  return FRAME_PREFIX_BYTES + json.length * 3;
+}
+
+/**
+ * Writes [size | type+headerLength | JSON header] at `at` in `out`, which must have
+ * framePrefixAndHeaderBytesMax(json) bytes there; `bodyBytes` (written after it by the
+ * caller) counts in the size. Returns the bytes written. Many answers of one turn share
+ * one buffer this way (one allocation and one chunk of the writev for all of them).
+ */
+export function writeFrameHead(out: Buffer, at: number, json: string, bodyBytes: number): number {
+  const headerLength = out.write(json, at + FRAME_PREFIX_BYTES, 'utf8');
+  out.writeInt32BE(4 + headerLength + bodyBytes, at);
+  out.writeInt32BE(headerLength, at + 4); // serialisation type 0 (JSON) in the high byte
+  return FRAME_PREFIX_BYTES + headerLength;
+}
+
+/**
+ * Encodes a command as [size | type+headerLength | JSON header] plus the body
+ * as a separate chunk (written with cork/uncork, never concatenated).
+ */
+export function encodeCommand(command: OutgoingCommand): Buffer[] {
+  const json = commandHeaderJson(command);
   const bodyLength = command.body?.length ?? 0;
-  const head = Buffer.allocUnsafe(8 + headerLength);
-  head.writeInt32BE(4 + headerLength + bodyLength, 0);
-  head.writeInt32BE(headerLength, 4); // serialisation type 0 (JSON) in the high byte
-  head.write(json, 8, 'utf8');
-  return bodyLength > 0 ? [head, command.body!] : [head];
+  const head = Buffer.allocUnsafe(framePrefixAndHeaderBytesMax(json));
+  const written = writeFrameHead(head, 0, json, bodyLength);
+  const frameHead = head.subarray(0, written);
+  return bodyLength > 0 ? [frameHead, command.body!] : [frameHead];
 }
 
 /** Encodes a ROCKETMQ binary header frame (tests and tools; the server answers in JSON). */
