@@ -267,12 +267,17 @@ export class RocketmqConnection implements ClientChannel {
     if (chunks !== null) for (const c of chunks) if (c.length > 0) socket.write(c);
   }
 
-  /** A buffer with less than a quarter left is let go: the next turn takes a fresh one. */
+  /**
+   * A buffer with less than a quarter left is let go, and so is one far larger than this
+   * turn needed (a connection gone quiet keeps a small one): the next turn takes a fresh one.
+   */
   #endOutTurn(): void {
-    this.#outLastTurnBytes = this.#outTurnBytes;
+    const turnBytes = this.#outTurnBytes;
+    this.#outLastTurnBytes = turnBytes;
     this.#outTurnBytes = 0;
     const out = this.#out;
-    if (out !== null && out.length - this.#outEnd < out.length / 4) this.#out = null;
+    if (out === null) return;
+    if (out.length - this.#outEnd < out.length / 4 || out.length > 4 * Math.max(OUT_ARENA_BYTES_MIN, turnBytes)) this.#out = null;
   }
 
   /** Hands the written part of the out buffer to the socket (it is not written into again). */

@@ -12,11 +12,12 @@
 // broker with rejectTransactionMessage does.
 
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { toRecord, type RocketmqMessage } from '../../broker/rocketmq-mapping.ts';
+import { FLAG_HEADER, KEYS_PROPERTY, RECONSUME_TIMES_HEADER } from '../../broker/rocketmq-mapping.ts';
 import {
   decodeBatchBody,
-  decodeProperties,
+  NAME_VALUE_SEPARATOR,
   Prop,
+  PROPERTY_SEPARATOR,
   RemotingDecodeError,
   RequestCode,
   ResponseCode,
@@ -24,7 +25,7 @@ import {
   type RemotingCommand,
 } from '../../protocol/rocketmq/index.ts';
 import { CODEC_LZ4, decompress } from '../../storage/compression.ts';
-import { buildRecordBatch } from '../../storage/records.ts';
+import { buildRecordBatch, type HeaderInput, type RecordInput } from '../../storage/records.ts';
 import { DELAY_TOPIC } from '../../delay/log-records.ts';
 import { deliverAtOf, DelayPropertyError } from '../../delay/properties.ts';
 import { DelayError, type ScheduleRequest } from '../../delay/service.ts';
@@ -139,11 +140,109 @@ export function generateUniqKey(nowMs: number): string {
   return uniqPrefix + b.toString('hex').toUpperCase();
 }
 
-function withSystemProperties(state: RocketmqState, raw: string): Array<[string, string]> {
-  const props = decodeProperties(raw);
-  if (!props.has(Prop.UNIQ_KEY)) props.set(Prop.UNIQ_KEY, generateUniqKey(state.nowMs()));
-  props.set(Prop.CLUSTER, state.clusterName);
-  return [...props];
+/**
+ * A sent message as it is stored (broker/rocketmq-mapping.ts: KEYS is the record key, every
+ * other property a header), with the broker's UNIQ_KEY (when the producer set none) and
+ * CLUSTER. Properties are read straight into headers: the order is a Map's (a repeated
+ * name keeps its first place and takes its last value), as the Java broker's decoding gives.
+ */
+interface SentMessage {
+  body: Buffer;
+  key: Buffer | null;
+  /** Properties other than KEYS, values as strings. */
+  headers: HeaderInput[];
+  uniqKey: string;
+  flag: number;
+  bornTimestampMs: number;
+  reconsumeTimes: number;
+  /** A property names a delivery time (DELAY, TIMER_*, __STARTDELIVERTIME): deliverAtOf decides. */
+  delayNamed: boolean;
+  /** TRAN_MSG=true: a transactional half message. */
+  transactional: boolean;
+}
+
+function sentMessage(state: RocketmqState, raw: string, body: Buffer, flag: number, bornTimestampMs: number, reconsumeTimes: number): SentMessage {
+  const headers: HeaderInput[] = [];
+  let index: Map<string, number> | null = null;
+  let keys: string | undefined;
+  let delayNamed = false;
+  // rocketmq-remoting.md §6.3: split on 0x02, then on the first 0x01; pieces too short for a pair are skipped.
+  let start = 0;
+  while (start < raw.length) {
+    let end = raw.indexOf(PROPERTY_SEPARATOR, start);
+    if (end < 0) end = raw.length;
+    const sep = raw.indexOf(NAME_VALUE_SEPARATOR, start);
+    if (sep >= 0 && sep < end && end - start >= 2) {
+      const name = raw.slice(start, sep);
+      const value = raw.slice(sep + 1, end);
+      if (name === KEYS_PROPERTY) keys = value;
+      else {
+        index = setHeader(headers, index, name, value);
+        if (name === Prop.DELAY || name.startsWith('TIMER_') || name === Prop.START_DELIVER_TIME) delayNamed = true;
+      }
+    }
+    start = end + 1;
+  }
+  let uniqKey = headerValue(headers, Prop.UNIQ_KEY);
+  if (uniqKey === undefined) {
+    uniqKey = generateUniqKey(state.nowMs());
+    index = setHeader(headers, index, Prop.UNIQ_KEY, uniqKey);
+  }
+  setHeader(headers, index, Prop.CLUSTER, state.clusterName);
+  return {
+    body,
+    key: keys === undefined ? null : Buffer.from(keys, 'utf8'),
+    headers,
+    uniqKey,
+    flag,
+    bornTimestampMs,
+    reconsumeTimes,
+    delayNamed,
+    transactional: headerValue(headers, Prop.TRAN_MSG) === 'true',
+  };
+}
+
+/** Up to this many headers a repeated name is found by a scan; past it by a Map (a hostile message may hold millions). */
+const HEADER_SCAN_MAX = 16;
+
+/**
+ * Sets a header as Map.set would: a name already there keeps its place and takes the value.
+ * Returns the name index to pass next time (null while the headers are few).
+ */
+function setHeader(headers: HeaderInput[], index: Map<string, number> | null, name: string, value: string): Map<string, number> | null {
+  if (index !== null) {
+    const at = index.get(name);
+    if (at !== undefined) headers[at] = { key: name, value };
+    else {
+      index.set(name, headers.length);
+      headers.push({ key: name, value });
+    }
+    return index;
+  }
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i]!.key === name) {
+      headers[i] = { key: name, value };
+      return null;
+    }
+  }
+  headers.push({ key: name, value });
+  if (headers.length < HEADER_SCAN_MAX) return null;
+  const built = new Map<string, number>();
+  for (let i = 0; i < headers.length; i++) built.set(headers[i]!.key, i);
+  return built;
+}
+
+/** A header's value (a few lookups per message: a scan even when there are many). */
+function headerValue(headers: readonly HeaderInput[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i++) if (headers[i]!.key === name) return headers[i]!.value as string;
+  return undefined;
+}
+
+/** The record of a message: its headers, then the fields a Kafka record has no place for (when not the default). */
+function sentRecord(m: SentMessage, headers: HeaderInput[]): RecordInput {
+  if (m.flag !== 0) headers.push({ key: FLAG_HEADER, value: String(m.flag) });
+  if (m.reconsumeTimes !== 0) headers.push({ key: RECONSUME_TIMES_HEADER, value: String(m.reconsumeTimes) });
+  return { key: m.key, value: m.body, headers, timestampMs: m.bornTimestampMs };
 }
 
 function illegal(remark: string, code: number = ResponseCode.MESSAGE_ILLEGAL): Reply {
@@ -195,29 +294,28 @@ function store(state: RocketmqState, request: RemotingCommand, header: SendHeade
   if (queueId >= topic.partitions) {
     return illegal(`request queueId[${queueId}] is illegal, topic: ${topic.name} has ${topic.partitions} queues`, ResponseCode.INVALID_PARAMETER);
   }
-  const messages: RocketmqMessage[] = [];
+  const messages: SentMessage[] = [];
   if (request.code === RequestCode.SEND_BATCH_MESSAGE) {
     const entries = decodeBatchBody(request.body, BATCH_MESSAGES_MAX);
     if (entries.length === 0) return illegal('the batch holds no message');
-    for (const e of entries) {
-      messages.push({ body: e.body, properties: withSystemProperties(state, e.properties), flag: e.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes: header.reconsumeTimes });
-    }
+    for (const e of entries) messages.push(sentMessage(state, e.properties, e.body, e.flag, header.bornTimestamp, header.reconsumeTimes));
   } else {
     const body = inflateBody(request.body, header.sysFlag);
-    const properties = withSystemProperties(state, header.properties);
-    if (properties.some(([k, v]) => k === Prop.TRAN_MSG && v === 'true')) {
+    const message = sentMessage(state, header.properties, body, header.flag, header.bornTimestamp, header.reconsumeTimes);
+    if (message.transactional) {
       return illegal(`the broker[${state.brokerName}] sending transaction message is forbidden (transactional messages are not supported yet)`, ResponseCode.NO_PERMISSION);
     }
-    messages.push({ body, properties, flag: header.flag, bornTimestampMs: header.bornTimestamp, reconsumeTimes: header.reconsumeTimes });
+    messages.push(message);
   }
   const delayed = delayedMessages(state, topic, queueId, messages);
   if (delayed !== null) return delayed;
-  const records = messages.map(toRecord);
+  const records: RecordInput[] = [];
+  for (const m of messages) records.push(sentRecord(m, m.headers));
   const outcome = state.broker.appendBatch(topic, queueId, buildRecordBatch(records));
   if (outcome.errorCode !== 'NONE') return illegal(outcome.errorMessage ?? outcome.errorCode, rocketmqCode(outcome.errorCode));
   let ids = messageIdOf(state.storeHost, topic, queueId, outcome.baseOffset);
   for (let i = 1; i < messages.length; i++) ids += ',' + messageIdOf(state.storeHost, topic, queueId, outcome.baseOffset + i);
-  const uniqKey = messages[0]!.properties.find(([k]) => k === Prop.UNIQ_KEY)?.[1] ?? '';
+  const uniqKey = messages[0]!.uniqKey;
   const reply: Reply = {
     code: ResponseCode.SUCCESS,
     extFields: {
@@ -241,20 +339,14 @@ function store(state: RocketmqState, request: RemotingCommand, header: SendHeade
  * when none does. The answer names the `__delay` offsets: the queue offset is
  * only known at delivery, as with the Java broker's SCHEDULE_TOPIC_XXXX.
  */
-function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, messages: RocketmqMessage[]): Reply | Promise<Reply> | null {
+function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, messages: SentMessage[]): Reply | Promise<Reply> | null {
   const now = state.nowMs();
   let requests: ScheduleRequest[] | null = null;
   try {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      let at: number | null = null;
-      // Most messages carry none of the delay properties: one pass to find out.
-      for (const [k] of m.properties) {
-        if (k === Prop.DELAY || k.startsWith('TIMER_') || k === Prop.START_DELIVER_TIME) {
-          at = deliverAtOf((name) => m.properties.find(([pk]) => pk === name)?.[1], now, state.broker.delayLevelsMs);
-          break;
-        }
-      }
+      // Most messages name none of the delay properties: sentMessage noted whether any does.
+      const at = m.delayNamed ? deliverAtOf((name) => headerValue(m.headers, name), now, state.broker.delayLevelsMs) : null;
       if (at === null && requests === null) continue;
       if (requests === null) {
         requests = [];
@@ -275,7 +367,7 @@ function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, me
     throw err;
   }
   const delayTopic = state.broker.topics.get(DELAY_TOPIC)!;
-  const uniqKey = messages[0]!.properties.find(([k]) => k === Prop.UNIQ_KEY)?.[1] ?? '';
+  const uniqKey = messages[0]!.uniqKey;
   const reply: Reply = {
     code: ResponseCode.SUCCESS,
     extFields: {
@@ -291,12 +383,13 @@ function delayedMessages(state: RocketmqState, topic: Topic, queueId: number, me
   return reply;
 }
 
-function scheduleRequest(topic: Topic, queueId: number, message: RocketmqMessage, deliverAtMs: number): ScheduleRequest {
+function scheduleRequest(topic: Topic, queueId: number, message: SentMessage, deliverAtMs: number): ScheduleRequest {
   // DELAY stays on the delivered message, as Apache RocketMQ 5.3 leaves it (a consumer that re-sends it delays it again).
-  const properties = message.properties.filter(([k]) => k !== Prop.REAL_TOPIC && k !== Prop.REAL_QID);
-  properties.push([Prop.REAL_TOPIC, topic.name], [Prop.REAL_QID, String(queueId)]);
-  const record = toRecord({ ...message, properties });
-  return { topic: topic.name, partition: queueId, key: record.key, value: record.value, headers: record.headers, timestampMs: record.timestampMs, deliverAtMs, repeat: null };
+  const headers: HeaderInput[] = [];
+  for (const h of message.headers) if (h.key !== Prop.REAL_TOPIC && h.key !== Prop.REAL_QID) headers.push(h);
+  headers.push({ key: Prop.REAL_TOPIC, value: topic.name }, { key: Prop.REAL_QID, value: String(queueId) });
+  const record = sentRecord(message, headers);
+  return { topic: topic.name, partition: queueId, key: record.key, value: record.value, headers, timestampMs: record.timestampMs, deliverAtMs, repeat: null };
 }
 
 export const sendMessage: RocketmqHandler = {
