@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRecordBatch, buildRecordBatches, readRecords, readRecordsFrom, readRecordAt, readRecordAtKeeping, isCompressed } from './records.ts';
+import { buildRecordBatch, buildRecordBatches, buildRecordBatchSized, buildRecordBatchesSized, readRecords, readRecordsFrom, readRecordAt, readRecordAtKeeping, isCompressed } from './records.ts';
 import { CODEC_GZIP, CODEC_LZ4, CODEC_NONE, CODEC_SNAPPY, CODEC_ZSTD, decompress } from './compression.ts';
 import { validateBatchesForAppend, firstRecordAtOrAfterTimestamp } from './record-batch.ts';
 import { LogManager } from './log-manager.ts';
@@ -153,4 +153,44 @@ test('readRecordAtKeeping: headers of the prefix decoded, the run after them kep
   // A key shorter than the prefix, and one that only shares its start, are kept.
   const near = buildRecordBatch([{ key: null, value: null, headers: [control[0]!, { key: '__c', value: 'a' }, { key: '__cX', value: 'b' }], timestampMs: 1 }]);
   assert.equal(readRecordAtKeeping(near, 0, 0, prefix)!.rawHeaders!.count, 2);
+});
+
+test('one-pass building (small batches, through the scratch) gives byte for byte what sizing first gives, and reads back as written', () => {
+  // Deterministic pseudo-random records around every length boundary: strings of 63/64/65 units, non-ASCII at
+  // the start, middle and end, bodies whose length varint is 1, 2 or 3 bytes (the body moves back when shorter).
+  let seed = 0x2545f491;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const texts = ['', 'a', 'TAGS', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'é', 'aé', 'é'.repeat(63), `${'a'.repeat(62)}é`, '键值', '\u0000\u007f\u0080', '😀'];
+  const text = (): string => (rnd(4) === 0 ? 'q'.repeat(rnd(200)) : texts[rnd(texts.length)]!);
+  const bytes = (): Buffer | null => (rnd(5) === 0 ? null : Buffer.alloc([0, 1, 20, 40, 60, 8100, 8200, 20_000][rnd(8)]!, rnd(256)));
+  for (let round = 0; round < 300; round++) {
+    const records = Array.from({ length: 1 + rnd(4) }, (_, i) => ({
+      key: bytes(),
+      value: bytes(),
+      headers: Array.from({ length: rnd(6) }, () => ({ key: text(), value: rnd(3) === 0 ? bytes() : text() })),
+      timestampMs: 1_700_000_000_000 + (rnd(2) === 0 ? -1 : 1) * rnd(100_000) + i,
+    }));
+    const opts = rnd(2) === 0 ? undefined : { producerId: rnd(1000), producerEpoch: rnd(10), baseSequence: rnd(100), attributes: 0x10 };
+    const onePass = buildRecordBatch(records, opts);
+    assert.deepEqual(onePass, buildRecordBatchSized(records, opts), `round ${round}`);
+    assert.deepEqual(buildRecordBatches(records, opts), buildRecordBatchesSized(records, opts), `round ${round}`);
+    assert.equal(validateBatchesForAppend(onePass, 1 << 22), 1);
+    const read = readRecords(onePass);
+    assert.equal(read.length, records.length);
+    read.forEach((r, i) => {
+      const w = records[i]!;
+      assert.deepEqual([r.key, r.value, r.timestampMs], [w.key, w.value, w.timestampMs], `round ${round} record ${i}`);
+      assert.deepEqual(
+        r.headers.map((h) => [h.key, h.value]),
+        w.headers.map((h) => [h.key, typeof h.value === 'string' ? Buffer.from(h.value, 'utf8') : h.value]),
+        `round ${round} record ${i}`,
+      );
+    });
+  }
+  // Past the scratch's bound the sized path builds it: the same bytes either way.
+  const big = [{ key: null, value: Buffer.alloc(1_100_000, 7), headers: [{ key: 'k', value: 'v' }], timestampMs: 5 }];
+  assert.deepEqual(buildRecordBatch(big), buildRecordBatchSized(big));
 });

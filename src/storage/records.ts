@@ -183,6 +183,98 @@ function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, tim
   return pos;
 }
 
+// ---- one pass: most records the broker builds are small (RocketMQ sends, schedules, offsets) ----
+// They are written once into a reused scratch, each string's bytes and its length together, and the
+// batch is cut out of it with one copy: no sizing walk over every header first. Larger ones (big
+// values would be copied twice) take the two walks above.
+
+/** Batches whose bound is past this are sized first (recordBodySize) and written in place. */
+const SCRATCH_BYTES_MAX = 1024 * 1024;
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The scratch, grown to hold `bytes`; null when that is more than it may hold. */
+function scratchFor(bytes: number): Buffer | null {
+  if (bytes > SCRATCH_BYTES_MAX) return null;
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_BYTES_MAX, Math.max(bytes, scratch.length * 2)));
+  return scratch;
+}
+
+/** Most bytes a record's body can take (UTF-8: at most 3 bytes per UTF-16 unit; varints at their longest). */
+function recordBodyBytesMax(r: RecordInput): number {
+  // attributes, timestampDelta, offsetDelta, key and value lengths, header count
+  let n = 1 + 10 + 5 + 5 + (r.key === null ? 0 : r.key.length) + 5 + (r.value === null ? 0 : r.value.length) + 5;
+  const raw = r.rawHeaders;
+  if (raw != null) n += raw.bytes.length;
+  const headers = r.headers;
+  if (headers !== undefined) {
+    for (let j = 0; j < headers.length; j++) {
+      const h = headers[j]!;
+      const value = h.value;
+      n += 5 + h.key.length * 3 + 5 + (value === null ? 0 : typeof value === 'string' ? value.length * 3 : value.length);
+    }
+  }
+  return n;
+}
+
+/** Writes a string's length varint and UTF-8 bytes in one walk when it is short ASCII (a one-byte length). */
+function writeTextOnePass(buf: Buffer, pos: number, text: string): number {
+  const n = text.length;
+  if (n < 64) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[pos + 1 + i] = c;
+    }
+    if (i === n) {
+      buf[pos] = n * 2; // zigzag varint of n < 64: one byte
+      return pos + 1 + n;
+    }
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  pos = writeVarlong(buf, pos, bytes);
+  return pos + buf.write(text, pos, bytes, 'utf8');
+}
+
+/**
+ * Writes a record at `pos` without sizing it first: the body goes after a length
+ * varint as long as the bound's, and moves back when the real one is shorter.
+ */
+function writeRecordOnePass(buf: Buffer, pos: number, r: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  const lengthBytesMax = zigzagSize(recordBodyBytesMax(r));
+  const bodyAt = pos + lengthBytesMax;
+  let p = bodyAt;
+  buf[p++] = 0;
+  p = writeVarlong(buf, p, timestampDelta);
+  p = writeVarlong(buf, p, offsetDelta);
+  p = writeBytes(buf, p, r.key);
+  p = writeBytes(buf, p, r.value);
+  const headers = r.headers;
+  const count = headers === undefined ? 0 : headers.length;
+  const raw = r.rawHeaders;
+  if (raw == null) p = writeVarlong(buf, p, count);
+  else {
+    p = writeVarlong(buf, p, raw.count + count);
+    buf.set(raw.bytes, p);
+    p += raw.bytes.length;
+  }
+  for (let j = 0; j < count; j++) {
+    const h = headers![j]!;
+    p = writeTextOnePass(buf, p, h.key);
+    const value = h.value;
+    p = typeof value === 'string' ? writeTextOnePass(buf, p, value) : writeBytes(buf, p, value);
+  }
+  const body = p - bodyAt;
+  const lengthBytes = zigzagSize(body);
+  assert(lengthBytes <= lengthBytesMax, `record body of ${body} bytes past its bound`);
+  if (lengthBytes < lengthBytesMax) {
+    buf.copyWithin(pos + lengthBytes, bodyAt, p);
+    p -= lengthBytesMax - lengthBytes;
+  }
+  writeVarlong(buf, pos, body);
+  return p;
+}
+
 /** The 61-byte batch header at `at` (CRC left for the caller); every byte is written. */
 function writeBatchHeader(buf: Buffer, at: number, size: number, count: number, baseTimestamp: number, maxTimestamp: number, options: BatchOptions): void {
   writeInt64(buf, at + BASE_OFFSET, 0);
@@ -205,6 +297,29 @@ const NO_OPTIONS: BatchOptions = {};
 /** Builds one uncompressed v2 batch (baseOffset 0: the log assigns it) with a valid CRC. */
 export function buildRecordBatch(records: readonly RecordInput[], options: BatchOptions = NO_OPTIONS): Buffer {
   if (records.length === 0) throw new StorageError('BATCH_RECORDS_INVALID', 'a batch needs at least one record');
+  let bound = RECORDS;
+  for (let i = 0; i < records.length; i++) bound += 5 + recordBodyBytesMax(records[i]!);
+  const buf = scratchFor(bound);
+  if (buf === null) return buildRecordBatchSized(records, options);
+  const baseTimestamp = records[0]!.timestampMs;
+  let maxTimestamp = baseTimestamp;
+  let pos = RECORDS;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.timestampMs > maxTimestamp) maxTimestamp = r.timestampMs;
+    pos = writeRecordOnePass(buf, pos, r, r.timestampMs - baseTimestamp, i);
+  }
+  writeBatchHeader(buf, 0, pos, records.length, baseTimestamp, maxTimestamp, options);
+  const codec = options.compression ?? 0;
+  if (codec !== 0) return compressBatch(buf.subarray(0, pos), codec);
+  const out = Buffer.allocUnsafe(pos);
+  buf.copy(out, 0, 0, pos);
+  writeInt32(out, CRC, crc32c(out.subarray(ATTRIBUTES)) >>> 0);
+  return out;
+}
+
+/** buildRecordBatch for batches too large for the scratch: every record sized, then written in place (exported for tests). */
+export function buildRecordBatchSized(records: readonly RecordInput[], options: BatchOptions = NO_OPTIONS): Buffer {
   const baseTimestamp = records[0]!.timestampMs;
   let maxTimestamp = baseTimestamp;
   let total = RECORDS;
@@ -242,6 +357,25 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Batch
 export function buildRecordBatches(records: readonly RecordInput[], options: BatchOptions = NO_OPTIONS): Buffer {
   if (records.length === 0) throw new StorageError('BATCH_RECORDS_INVALID', 'a batch needs at least one record');
   assert((options.compression ?? 0) === 0, 'buildRecordBatches writes uncompressed batches');
+  let bound = 0;
+  for (let i = 0; i < records.length; i++) bound += RECORDS + 5 + recordBodyBytesMax(records[i]!);
+  const buf = scratchFor(bound);
+  if (buf === null) return buildRecordBatchesSized(records, options);
+  let at = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const end = writeRecordOnePass(buf, at + RECORDS, r, 0, 0);
+    writeBatchHeader(buf, at, end - at, 1, r.timestampMs, r.timestampMs, options);
+    writeInt32(buf, at + CRC, crc32c(buf.subarray(at + ATTRIBUTES, end)) >>> 0);
+    at = end;
+  }
+  const out = Buffer.allocUnsafe(at);
+  buf.copy(out, 0, 0, at);
+  return out;
+}
+
+/** buildRecordBatches for records too large for the scratch: each sized, then written in place (exported for tests). */
+export function buildRecordBatchesSized(records: readonly RecordInput[], options: BatchOptions = NO_OPTIONS): Buffer {
   let total = 0;
   let lastBody = 0;
   for (let i = 0; i < records.length; i++) {
