@@ -157,9 +157,8 @@ function recordBodySize(r: RecordInput, timestampDelta: number, offsetDelta: num
   return body;
 }
 
-/** Writes a record sized by recordBodySize (the length tables still holding its headers). */
-function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, timestampDelta: number, offsetDelta: number): number {
-  pos = writeVarlong(buf, pos, body);
+/** A record's body up to its own headers: attributes, deltas, key, value, header count and kept raw headers. */
+function writeRecordFields(buf: Buffer, pos: number, r: RecordInput, timestampDelta: number, offsetDelta: number): number {
   buf[pos++] = 0;
   pos = writeVarlong(buf, pos, timestampDelta);
   pos = writeVarlong(buf, pos, offsetDelta);
@@ -174,6 +173,15 @@ function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, tim
     buf.set(raw.bytes, pos);
     pos += raw.bytes.length;
   }
+  return pos;
+}
+
+/** Writes a record sized by recordBodySize (the length tables still holding its headers). */
+function writeRecord(buf: Buffer, pos: number, r: RecordInput, body: number, timestampDelta: number, offsetDelta: number): number {
+  pos = writeVarlong(buf, pos, body);
+  pos = writeRecordFields(buf, pos, r, timestampDelta, offsetDelta);
+  const headers = r.headers;
+  const count = headers === undefined ? 0 : headers.length;
   for (let j = 0; j < count; j++) {
     const h = headers![j]!;
     pos = writeText(buf, pos, h.key, keyLengths[j]!);
@@ -243,21 +251,9 @@ function writeTextOnePass(buf: Buffer, pos: number, text: string): number {
 function writeRecordOnePass(buf: Buffer, pos: number, r: RecordInput, timestampDelta: number, offsetDelta: number): number {
   const lengthBytesMax = zigzagSize(recordBodyBytesMax(r));
   const bodyAt = pos + lengthBytesMax;
-  let p = bodyAt;
-  buf[p++] = 0;
-  p = writeVarlong(buf, p, timestampDelta);
-  p = writeVarlong(buf, p, offsetDelta);
-  p = writeBytes(buf, p, r.key);
-  p = writeBytes(buf, p, r.value);
+  let p = writeRecordFields(buf, bodyAt, r, timestampDelta, offsetDelta);
   const headers = r.headers;
   const count = headers === undefined ? 0 : headers.length;
-  const raw = r.rawHeaders;
-  if (raw == null) p = writeVarlong(buf, p, count);
-  else {
-    p = writeVarlong(buf, p, raw.count + count);
-    buf.set(raw.bytes, p);
-    p += raw.bytes.length;
-  }
   for (let j = 0; j < count; j++) {
     const h = headers![j]!;
     p = writeTextOnePass(buf, p, h.key);
