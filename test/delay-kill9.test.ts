@@ -30,7 +30,7 @@
 // with some of their messages already in the targets: a settle that ignored
 // what it finds there, or no settle at all, fails here with duplicates; one
 // that took every message as present fails with losses (each checked by hand).
-// The seed is printed; DIGLOT_DELAY_KILL9_SEED=<seed> repeats a run's choices
+// The seed is printed; DELAY_KILL9_SEED=<seed> repeats a run's choices
 // (the moments themselves depend on timing).
 import { NODE_FLAGS } from '../bin/node-flags.mjs';
 import { test } from 'node:test';
@@ -82,7 +82,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 /** How long a kill aimed at a write watches for one before killing anyway. */
 const WATCH_MS = 300;
 
-const SEED = Number(process.env['DIGLOT_DELAY_KILL9_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = Number(process.env['DELAY_KILL9_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 
 /** mulberry32: small, seedable, good enough to pick moments and sizes. */
 function prng(seed: number): () => number {
@@ -462,7 +462,7 @@ function none(list: readonly string[], what: string, context: () => string): voi
 }
 
 test('delay messages across kill -9: each due message appended exactly once, never early, promptly after a restart; cancels hold', { timeout: 120_000 }, async (t) => {
-  t.diagnostic(`seed ${SEED} (DIGLOT_DELAY_KILL9_SEED=${SEED} repeats its choices)`);
+  t.diagnostic(`seed ${SEED} (DELAY_KILL9_SEED=${SEED} repeats its choices)`);
   const random = prng(SEED);
   const cpu = pinToOneCpu();
   t.diagnostic(cpu === null ? 'not pinned to one CPU (no taskset): kills aimed at a write land later' : `test and brokers pinned to CPU ${cpu}`);

@@ -12,8 +12,8 @@ import { GroupCoordinator } from './coordinator.ts';
 import { settle, track, type Tracked } from './test-harness.ts';
 import type { GroupProtocol, GroupSnapshot, JoinResult, SyncResult } from './types.ts';
 
-const SEED = Number(process.env['DIGLOT_GROUPS_SEED'] ?? 20261124);
-const RUNS = Number(process.env['DIGLOT_GROUPS_RUNS'] ?? 300);
+const SEED = Number(process.env['GROUPS_PROPERTY_SEED'] ?? 20261124);
+const RUNS = Number(process.env['GROUPS_PROPERTY_RUNS'] ?? 300);
 
 const GROUPS = ['g0', 'g1'] as const;
 const CLIENTS = 7;
@@ -478,7 +478,7 @@ test(`random operations keep the group invariants (seed ${SEED}, ${RUNS} runs)`,
   );
   // A generator that never reaches these would prove little (checked for the
   // committed seed; another seed may miss a rare one).
-  if (process.env['DIGLOT_GROUPS_SEED'] !== undefined) return;
+  if (process.env['GROUPS_PROPERTY_SEED'] !== undefined) return;
   for (const expected of [
     'state:PreparingRebalance',
     'state:CompletingRebalance',
