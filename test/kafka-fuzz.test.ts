@@ -4,7 +4,8 @@
 // connection, hang, or grow memory without bound, and the broker must still
 // serve a valid produce and fetch afterwards.
 //
-// KAFKA_FUZZ_FRAMES sets the count (default 1,000,000; CI runs the default).
+// KAFKA_FUZZ_FRAMES sets the count (default 1,000,000; CI runs the default),
+// KAFKA_FUZZ_SEED the PRNG seed (printed with the result).
 // Admin APIs that create or delete topics stay out of the mutated corpus: a
 // mutated CreateTopics may legally ask for 100,000 partitions, which is a
 // valid request, not a robustness bug.
@@ -26,6 +27,7 @@ import { createLogger } from '../src/logger.ts';
 import { BufferPool } from '../src/storage/buffer-pool.ts';
 
 const FRAMES = Number(process.env.KAFKA_FUZZ_FRAMES ?? 1_000_000);
+const SEED = Number(process.env.KAFKA_FUZZ_SEED ?? 20261124);
 const SIDE_EFFECT_KEYS = new Set([19, 20, 21, 33, 37, 44]);
 /** Response writes seen (each cork opens one): proves frames reach the handlers, not only the framing. */
 let answered = 0;
@@ -141,7 +143,7 @@ test(`Kafka fuzz: ${FRAMES.toLocaleString('en')} random and mutated frames neith
   const logger = createLogger({ level: 'silent' });
   const pool = new BufferPool(1 << 20, 8);
   const readBuffer = Buffer.alloc(1 << 20);
-  const rng = mulberry32(20261124);
+  const rng = mulberry32(SEED);
   let connection: KafkaConnection | null = null;
   let socket: FakeSocket | null = null;
   let connections = 0;
@@ -197,7 +199,7 @@ test(`Kafka fuzz: ${FRAMES.toLocaleString('en')} random and mutated frames neith
     }
   }
   const elapsedMs = Date.now() - started;
-  t.diagnostic(`${FRAMES} frames in ${elapsedMs} ms over ${connections} connections, ${answered} answered; heap peak ${(heapPeak / 2 ** 20).toFixed(0)} MiB`);
+  t.diagnostic(`${FRAMES} frames (seed ${SEED}) in ${elapsedMs} ms over ${connections} connections, ${answered} answered; heap peak ${(heapPeak / 2 ** 20).toFixed(0)} MiB`);
   assert.ok(answered > FRAMES / 10, `only ${answered} frames were answered: the handlers were barely reached`);
   assert.ok(heapPeak < 1024 * 2 ** 20, `heap grew to ${heapPeak}`);
 
