@@ -3,15 +3,16 @@
 // handled by the send handler against a broker on a temporary directory, and answered (reply heads written
 // into one buffer per turn, as src/rocketmq/connection.ts does).
 // Prints µs per message for decoding, handling and encoding, and the whole.
-// `node bench/micro/rocketmq-send.ts [messages, default 200000] [timer|plain, default timer] [rounds, default 7]`:
+// `node bench/micro/rocketmq-send.ts [messages, default 200000] [timer|plain, default timer] [rounds, default 7] [json|binary, default json]`:
 // `timer` gives every message TIMER_DELIVER_MS (held by the delay service, as bench/delay's rate phase),
-// `plain` none (stored at once, as its plain phase).
+// `plain` none (stored at once, as its plain phase); `binary` sends ROCKETMQ binary headers (serializeType 1,
+// as rocketmq-client 5.x's benchmark Producer in bench/rocketmq does) instead of JSON ones.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Broker } from '../../src/broker/broker.ts';
 import { createLogger } from '../../src/logger.ts';
-import { commandHeaderJson, decodeCommand, FLAG_RESPONSE, framePrefixAndHeaderBytesMax, RequestCode, writeFrameHead } from '../../src/protocol/rocketmq/index.ts';
+import { commandHeaderJson, decodeCommand, encodeBinaryCommand, FLAG_RESPONSE, framePrefixAndHeaderBytesMax, RequestCode, writeFrameHead } from '../../src/protocol/rocketmq/index.ts';
 import { sendMessages } from '../../src/rocketmq/handlers/send-message.ts';
 import { RocketmqState } from '../../src/rocketmq/state.ts';
 import { LogManager } from '../../src/storage/log-manager.ts';
@@ -19,7 +20,9 @@ import { LogManager } from '../../src/storage/log-manager.ts';
 const n = Number(process.argv[2] ?? 200_000);
 const mode = process.argv[3] ?? 'timer';
 const rounds = Number(process.argv[4] ?? 7);
+const serialization = process.argv[5] ?? 'json';
 if (mode !== 'timer' && mode !== 'plain') throw new Error(`mode ${mode}: timer or plain`);
+if (serialization !== 'json' && serialization !== 'binary') throw new Error(`header ${serialization}: json or binary`);
 const QUEUES = 8;
 const TOPIC = 'MicroSend';
 
@@ -39,6 +42,10 @@ function frame(seq: number): Buffer {
     `BENCH_RUN\u0001micro\u0002BENCH_SEQ\u0001${seq}\u0002BENCH_DUE\u0001${due}\u0002` +
     (mode === 'timer' ? `TIMER_DELIVER_MS\u0001${due}\u0002` : '') +
     `UNIQ_KEY\u00017F000001000018B4AAC2${(1e11 + seq).toString(16).toUpperCase()}\u0002WAIT\u0001true`;
+  if (serialization === 'binary') {
+    const extFields = { a: 'micro_pg', b: TOPIC, c: 'TBW102', d: '4', e: String(seq % QUEUES), f: '0', g: String(1_800_000_000_000 + seq), h: '0', i: props, j: '0', k: 'false', m: 'false' };
+    return encodeBinaryCommand({ code: RequestCode.SEND_MESSAGE_V2, opaque: seq, flag: 0, extFields, body }).subarray(4);
+  }
   const json =
     `{"code":${RequestCode.SEND_MESSAGE_V2},"extFields":{"a":"micro_pg","b":"${TOPIC}","c":"TBW102","d":"4","e":"${seq % QUEUES}","f":"0",` +
     `"g":"${1_800_000_000_000 + seq}","h":"0","i":${JSON.stringify(props)},"j":"0","k":"false","m":"false"},"flag":0,"language":"JAVA",` +
@@ -95,7 +102,7 @@ for (let round = 0; round < rounds; round++) {
   best.encode = Math.min(best.encode, encodeNs);
   best.whole = Math.min(best.whole, wallNs);
   console.log(
-    `round ${round + 1}: ${mode}, ${n} sends: decode ${us(decodeNs)} µs, handle ${us(handleNs)} µs, encode ${us(encodeNs)} µs, ` +
+    `round ${round + 1}: ${mode}, ${serialization} headers, ${n} sends: decode ${us(decodeNs)} µs, handle ${us(handleNs)} µs, encode ${us(encodeNs)} µs, ` +
       `whole ${us(wallNs)} µs/message (wall, turns included); replies ${(replyBytes / n).toFixed(0)} bytes each`,
   );
 }

@@ -4,6 +4,7 @@
 // header kinds and always answer in JSON (what a default Java server does, and
 // all ali-ons can parse).
 
+import { isAscii } from 'node:buffer';
 import { FLAG_ONEWAY, FLAG_RESPONSE, LANGUAGES, SERVER_VERSION } from './codes.ts';
 
 export interface RemotingCommand {
@@ -119,20 +120,29 @@ function decodeBinaryHeader(header: Buffer, body: Buffer): RemotingCommand {
   if (extLength < 0 || pos + extLength > header.length) throw new RemotingDecodeError(`extFields length ${extLength} out of range`);
   const end = pos + extLength;
   const extFields: Record<string, string> = {};
+  // A send carries ~14 fields: one native decode of the whole region (when it is ASCII, as Java
+  // clients' field names and values almost always are: UTF-8 and Latin-1 then agree byte for byte)
+  // and a JS slice per key and value costs a quarter of a Buffer#toString per string.
+  const text = extLength > 0 && isAscii(header.subarray(pos, end)) ? header.toString('latin1', pos, end) : null;
+  const textAt = pos;
   while (pos < end) {
     if (pos + 2 > end) throw new RemotingDecodeError('truncated extFields key length');
     const keyLength = header.readInt16BE(pos);
     pos += 2;
     if (keyLength < 0 || pos + keyLength + 4 > end) throw new RemotingDecodeError(`extFields key length ${keyLength} out of range`);
-    const key = header.toString('utf8', pos, pos + keyLength);
+    const key = text !== null ? text.slice(pos - textAt, pos - textAt + keyLength) : header.toString('utf8', pos, pos + keyLength);
     pos += keyLength;
     const valueLength = header.readInt32BE(pos);
     pos += 4;
     if (valueLength < 0 || pos + valueLength > end) throw new RemotingDecodeError(`extFields value length ${valueLength} out of range`);
-    const value = header.toString('utf8', pos, pos + valueLength);
+    const value = text !== null ? text.slice(pos - textAt, pos - textAt + valueLength) : header.toString('utf8', pos, pos + valueLength);
     pos += valueLength;
     // Java decodes empty keys and values as null; a null entry is no entry.
-    if (keyLength > 0 && valueLength > 0) extFields[key] = value;
+    if (keyLength > 0 && valueLength > 0) {
+      // As JSON.parse does: "__proto__" is an ordinary field (an assignment would be ignored).
+      if (key === '__proto__') Object.defineProperty(extFields, key, { value, enumerable: true, writable: true, configurable: true });
+      else extFields[key] = value;
+    }
   }
   return { code, language: LANGUAGES[languageCode] ?? 'OTHER', version, opaque, flag, remark, extFields, body, serializeType: 1 };
 }
