@@ -71,7 +71,7 @@ test('binary header: ASCII and UTF-8 fields decode to the strings that were sent
     const fields = { ...ascii, i: odd, z: 'tail' };
     assert.deepEqual({ ...decodeCommand(binaryFrame(fields)).extFields }, fields, odd);
   }
-  // Keys past the first and empty values: Java reads an empty key or value as null, no entry.
+  // Empty keys and values: Java reads them as null, and a null entry is no entry.
   assert.deepEqual({ ...decodeCommand(binaryFrame({ topic: 't', empty: '', '': 'x' })).extFields }, { topic: 't' });
   assert.deepEqual(decodeCommand(binaryFrame({})).extFields, {});
 });

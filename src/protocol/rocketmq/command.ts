@@ -120,9 +120,10 @@ function decodeBinaryHeader(header: Buffer, body: Buffer): RemotingCommand {
   if (extLength < 0 || pos + extLength > header.length) throw new RemotingDecodeError(`extFields length ${extLength} out of range`);
   const end = pos + extLength;
   const extFields: Record<string, string> = {};
-  // A send carries ~14 fields: one native decode of the whole region (when it is ASCII, as Java
-  // clients' field names and values almost always are: UTF-8 and Latin-1 then agree byte for byte)
-  // and a JS slice per key and value costs a quarter of a Buffer#toString per string.
+  // A send carries ~14 fields. When the region is ASCII (as Java clients' names and values almost
+  // always are; UTF-8 and Latin-1 then agree byte for byte) it is decoded with one native call and
+  // sliced per key and value in JS, not a Buffer#toString per string: bench/micro/rocketmq-send.ts
+  // binary, decode 3.5 -> 1.5 µs per send.
   const text = extLength > 0 && isAscii(header.subarray(pos, end)) ? header.toString('latin1', pos, end) : null;
   const textAt = pos;
   while (pos < end) {
