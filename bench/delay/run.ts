@@ -24,7 +24,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, hostBusySeconds, selfAndChildrenCpuSeconds, sumKb, table } from '../lib/proc.ts';
+import { cpuSeconds, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, sumKb, table } from '../lib/proc.ts';
 import { run, sleep, tail, terminate } from '../../reference/lib/process.ts';
 import { sendAll, type SenderOptions, type SenderResult } from './node-sender.ts';
 import {
@@ -1199,6 +1199,7 @@ function machineInfo(workDir: string, driverBuild: { cached: boolean; ms: number
     date: new Date().toISOString(),
     machine: `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
     disk: `${workDir} (${fsType || 'unknown fs'})`,
+    memory: memoryNote(),
     software:
       `Node ${process.version}; ${javaVersion}; Apache RocketMQ ${ROCKETMQ_VERSION} server jars (Maven Central); driver on ` +
       `rocketmq-client 5.3.3; Diglot ${diglotVersion()} @ ` +

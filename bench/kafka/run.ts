@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, hostBusySeconds, selfAndChildrenCpuSeconds, statusKb, table } from '../lib/proc.ts';
+import { cpuSeconds, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, statusKb, table } from '../lib/proc.ts';
 import {
   ensureKafkaJars,
   freePort,
@@ -77,6 +77,11 @@ const P = {
   keep: process.env.BENCH_KEEP === '1',
   /** Write every figure as JSON here too. */
   json: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
+  /**
+   * Side-by-side rounds; odd rounds start Kafka first, even rounds Diglot first. On VMs whose freed memory goes
+   * back to the host, the broker that runs second writes into pages the first one just freed (README, "Memory").
+   */
+  rounds: envInt('BENCH_ROUNDS', 1),
 };
 
 const PRODUCER_PROPS = ['linger.ms=5', 'batch.size=131072'];
@@ -671,6 +676,7 @@ function machineInfo(workDir: string): Record<string, string> {
     date: new Date().toISOString(),
     machine: `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
     disk: `${workDir} (${fsType || 'unknown fs'})`,
+    memory: memoryNote(),
     software: `Node ${process.version}; ${javaVersion}; Apache Kafka ${KAFKA_VERSION} (Maven Central); Diglot ${diglotVersion()} @ ${git || '?'}${dirty ? ' (src/bin modified)' : ''}`,
     workload:
       `${P.partitions} partitions, ${P.recordSize}-byte records; produce ${fmtInt(P.produceRecords)} records per acks setting ` +
@@ -679,6 +685,53 @@ function machineInfo(workDir: string): Record<string, string> {
     jvm: `broker -Xms/-Xmx ${P.kafkaHeapMb} MiB, tools -Xmx ${P.toolHeapMb} MiB, kafka-run-class.sh JVM flags (G1)`,
     durability: 'both at defaults: Kafka leaves fsync to the OS (log.flush.* unset); Diglot fdatasyncs every 500 ms (flushMode interval)',
   };
+}
+
+interface Round {
+  order: BrokerName[];
+  results: Map<BrokerName, BrokerResult>;
+}
+
+/**
+ * With BENCH_ROUNDS > 1: each row with a target (and broker CPU per record), the mean of each broker over the
+ * rounds that produced it, the ratio of the means (judged against the target) and every round's own ratio.
+ */
+function roundsSummary(rounds: Round[]): string {
+  const perRound = rounds.map((r) => rows(r.results.get('kafka'), r.results.get('diglot')));
+  const mean = (xs: (number | undefined)[]): number | undefined => {
+    const ok = xs.filter((x): x is number => x !== undefined);
+    return ok.length > 0 ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined;
+  };
+  const body: string[][] = [];
+  for (const [i, row] of perRound[0]!.entries()) {
+    if (!row.target && row.metric !== 'broker CPU µs/record') continue;
+    const same = perRound.map((rs) => rs[i]!);
+    const kafka = mean(same.map((r) => r.kafka));
+    const diglot = mean(same.map((r) => r.diglot));
+    const ratio = kafka !== undefined && diglot !== undefined && kafka !== 0 ? diglot / kafka : undefined;
+    let target = '';
+    if (row.target && ratio !== undefined) {
+      const met = row.target.kind === 'min' ? ratio >= row.target.value : ratio <= row.target.value;
+      target = `${row.target.kind === 'min' ? '≥' : '≤'} ${row.target.value.toFixed(2)}×  ${met ? 'met' : 'NOT met'}`;
+    }
+    const each = same.map((r) => (r.kafka !== undefined && r.diglot !== undefined && r.kafka !== 0 ? `${(r.diglot / r.kafka).toFixed(2)}×` : 'n/a'));
+    body.push([
+      row.section === body.at(-1)?.[7] ? '' : row.section,
+      row.metric,
+      kafka === undefined ? 'n/a' : row.format(kafka),
+      diglot === undefined ? 'n/a' : row.format(diglot),
+      ratio === undefined ? '' : `${ratio.toFixed(2)}×`,
+      each.join(' / '),
+      target,
+      row.section, // not printed: what the next row compares with
+    ]);
+  }
+  const orders = rounds.map((r, i) => `${i + 1}: ${r.order.join(' → ')}`).join('; ');
+  return [
+    `## ${rounds.length} rounds (${orders}): means over the rounds`,
+    '',
+    table(['step', 'metric', 'Kafka mean', 'Diglot mean', 'ratio of means', 'per round', 'target'], body.map((cells) => cells.slice(0, 7)), ['l', 'l', 'r', 'r', 'r', 'l', 'l']),
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------- main
@@ -710,17 +763,29 @@ async function main(): Promise<void> {
     const jarNote = lastJarFetchMs ? `fetched from Maven Central in ${(lastJarFetchMs / 1000).toFixed(1)} s` : 'cached';
     const meta = machineInfo(workDir);
     meta.jars = `reference/kafka/lib (${jarNote})`;
-    const results = new Map<BrokerName, BrokerResult>();
-    for (const name of P.brokers) {
-      progress(`--- ${name}`);
-      results.set(name, await benchBroker(name, workDir));
-      // Each broker's data is gone before the next one starts: same free disk, same page cache pressure.
-      if (!P.keep) fs.rmSync(path.join(workDir, name), { recursive: true, force: true, maxRetries: 3 });
+    const rounds: Round[] = [];
+    for (let round = 1; round <= P.rounds; round++) {
+      const order = round % 2 === 1 ? P.brokers : [...P.brokers].reverse();
+      const results = new Map<BrokerName, BrokerResult>();
+      for (const name of order) {
+        progress(`--- ${P.rounds > 1 ? `round ${round}/${P.rounds}: ` : ''}${name}`);
+        results.set(name, await benchBroker(name, workDir));
+        // Each broker's data is gone before the next one starts: same free disk, same page cache pressure.
+        if (!P.keep) fs.rmSync(path.join(workDir, name), { recursive: true, force: true, maxRetries: 3 });
+      }
+      rounds.push({ order, results });
     }
     meta.duration = `${((performance.now() - t0) / 1000).toFixed(0)} s for the whole run`;
-    process.stdout.write(`${report(results, meta)}\n`);
+    if (rounds.length === 1) process.stdout.write(`${report(rounds[0]!.results, meta)}\n`);
+    else {
+      for (const [i, r] of rounds.entries()) {
+        process.stdout.write(`## round ${i + 1} of ${rounds.length}: ${r.order.join(' first, then ')}\n\n${report(r.results, meta)}\n\n`);
+      }
+      process.stdout.write(`${roundsSummary(rounds)}\n`);
+    }
     if (P.json) {
-      fs.writeFileSync(P.json, `${JSON.stringify({ meta, params: P, results: Object.fromEntries(results) }, null, 2)}\n`);
+      const perRound = rounds.map((r) => ({ order: r.order, results: Object.fromEntries(r.results) }));
+      fs.writeFileSync(P.json, `${JSON.stringify({ meta, params: P, results: perRound[0]!.results, rounds: perRound }, null, 2)}\n`);
       progress(`JSON written to ${P.json}`);
     }
   } finally {

@@ -73,3 +73,49 @@ export function table(header: string[], body: string[][], align: ('l' | 'r')[]):
   const line = (row: string[]) => row.map((text, i) => (align[i] === 'r' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
+
+/** Bit of a virtio-balloon device's feature string that says it takes free page reports (VIRTIO_BALLOON_F_REPORTING). */
+const BALLOON_F_REPORTING = 5;
+const VIRTIO_ID_BALLOON = '0x0005';
+
+/**
+ * Whether this (virtual) machine hands freed memory back to its host (virtio-balloon free page reporting), and the
+ * KiB reported so far. There, the first write to a page after it went back costs a host fault: on the AMD EPYC VM
+ * of 2026-11-25 about 3-4 s of system time per GiB, for page cache and anonymous memory alike
+ * (bench/micro/memory-first-touch.ts). Undefined on machines without such a device.
+ */
+export function freePageReporting(): { reportedKib: number | undefined } | undefined {
+  const base = '/sys/bus/virtio/devices';
+  let devices: string[];
+  try {
+    devices = fs.readdirSync(base);
+  } catch {
+    return undefined;
+  }
+  for (const device of devices) {
+    try {
+      if (fs.readFileSync(`${base}/${device}/device`, 'utf8').trim() !== VIRTIO_ID_BALLOON) continue;
+      if (fs.readFileSync(`${base}/${device}/features`, 'utf8')[BALLOON_F_REPORTING] !== '1') continue;
+    } catch {
+      continue;
+    }
+    let reportedKib: number | undefined;
+    try {
+      reportedKib = Number(fs.readFileSync('/sys/module/page_reporting/parameters/reported_kib', 'utf8').trim());
+    } catch {
+      reportedKib = undefined;
+    }
+    return { reportedKib };
+  }
+  return undefined;
+}
+
+/** A line for a benchmark's header saying whether freed memory goes back to the host (see freePageReporting). */
+export function memoryNote(): string {
+  const reporting = freePageReporting();
+  if (reporting === undefined) return 'no free page reporting device (freed memory stays with this machine)';
+  return (
+    'virtio-balloon free page reporting is on: memory freed here goes back to the host and its next first touch costs a host fault ' +
+    '(bench/micro/memory-first-touch.ts measures it); the broker that writes into freshly freed pages pays less, so compare rounds in both orders'
+  );
+}

@@ -4,8 +4,9 @@
 // user and system CPU. No Diglot code: it separates what the machine does from what the broker does.
 // `node bench/micro/page-cache-writes.ts [totalMiB, default 6144] [syncMs, default 6] [rollMiB, default 512] [dir, default OS temp]`.
 // Its files are removed at the end. On the AMD EPYC VM of 2026-11-25 the system time per GiB rose from ~0.45 s to
-// 3-6 s once a few GiB were in the page cache, with or without the fdatasyncs, and `sync; echo 3 >
-// /proc/sys/vm/drop_caches` brought it back (bench/kafka/README.md, "Page cache on these VMs").
+// 3-5 s once the page cache grew into memory the VM had handed back to its host, with or without the fdatasyncs;
+// pages freed a moment before (the previous run's deleted files, `drop_caches`) were cheap again. The cause is the
+// host fault on a page's first touch (bench/micro/memory-first-touch.ts; bench/kafka/README.md, "Memory on these VMs").
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -26,7 +26,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, hostBusySeconds, selfAndChildrenCpuSeconds, sumKb, table } from '../lib/proc.ts';
+import { cpuSeconds, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, sumKb, table } from '../lib/proc.ts';
 import {
   BENCH_CONSUMER,
   BENCH_PRODUCER,
@@ -1069,6 +1069,7 @@ function machineInfo(workDir: string): Record<string, string> {
     date: new Date().toISOString(),
     machine: `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
     disk: `${workDir} (${fsType || 'unknown fs'})`,
+    memory: memoryNote(),
     software:
       `Node ${process.version}; ${javaVersion}; Apache RocketMQ ${ROCKETMQ_VERSION} server jars, benchmark tools from rocketmq-example ` +
       `${EXAMPLE_VERSION} (Maven Central); Diglot ${diglotVersion()} @ ${git || '?'}${dirty ? ' (src/bin modified in the working tree)' : ''}`,
