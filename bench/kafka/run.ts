@@ -694,7 +694,7 @@ interface Round {
 
 /**
  * With BENCH_ROUNDS > 1: each row with a target (and broker CPU per record), the mean of each broker over the
- * rounds that produced it, the ratio of the means (judged against the target) and every round's own ratio.
+ * rounds where both produced it, the ratio of the means (judged against the target) and every round's own ratio.
  */
 function roundsSummary(rounds: Round[]): string {
   const perRound = rounds.map((r) => rows(r.results.get('kafka'), r.results.get('diglot')));
@@ -706,8 +706,10 @@ function roundsSummary(rounds: Round[]): string {
   for (const [i, row] of perRound[0]!.entries()) {
     if (!row.target && row.metric !== 'broker CPU µs/record') continue;
     const same = perRound.map((rs) => rs[i]!);
-    const kafka = mean(same.map((r) => r.kafka));
-    const diglot = mean(same.map((r) => r.diglot));
+    // Means over the rounds where both brokers have the figure, so the ratio compares like with like.
+    const paired = same.filter((r) => r.kafka !== undefined && r.diglot !== undefined);
+    const kafka = mean(paired.map((r) => r.kafka));
+    const diglot = mean(paired.map((r) => r.diglot));
     const ratio = kafka !== undefined && diglot !== undefined && kafka !== 0 ? diglot / kafka : undefined;
     let target = '';
     if (row.target && ratio !== undefined) {
