@@ -82,10 +82,10 @@ const VIRTIO_ID_BALLOON = '0x0005';
  * Whether this (virtual) machine hands freed memory back to its host (virtio-balloon free page reporting), and the
  * KiB reported so far. There, the first write to a page after it went back costs a host fault: on the AMD EPYC VM
  * of 2026-11-25 about 3-4 s of system time per GiB, for page cache and anonymous memory alike
- * (bench/micro/memory-first-touch.ts). Undefined on machines without such a device.
+ * (bench/micro/memory-first-touch.ts). Undefined on machines without such a device. `sys` is for tests.
  */
-export function freePageReporting(): { reportedKib: number | undefined } | undefined {
-  const base = '/sys/bus/virtio/devices';
+export function freePageReporting(sys = '/sys'): { reportedKib: number | undefined } | undefined {
+  const base = `${sys}/bus/virtio/devices`;
   let devices: string[];
   try {
     devices = fs.readdirSync(base);
@@ -95,13 +95,15 @@ export function freePageReporting(): { reportedKib: number | undefined } | undef
   for (const device of devices) {
     try {
       if (fs.readFileSync(`${base}/${device}/device`, 'utf8').trim() !== VIRTIO_ID_BALLOON) continue;
+      // The features file is one '0'/'1' character per feature bit, bit 0 first.
       if (fs.readFileSync(`${base}/${device}/features`, 'utf8')[BALLOON_F_REPORTING] !== '1') continue;
     } catch {
       continue;
     }
     let reportedKib: number | undefined;
     try {
-      reportedKib = Number(fs.readFileSync('/sys/module/page_reporting/parameters/reported_kib', 'utf8').trim());
+      const text = fs.readFileSync(`${sys}/module/page_reporting/parameters/reported_kib`, 'utf8').trim();
+      reportedKib = /^\d+$/.test(text) ? Number(text) : undefined;
     } catch {
       reportedKib = undefined;
     }
