@@ -16,7 +16,7 @@
 
 import { closeSync, constants, ftruncateSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { assert } from '../storage/errors.ts';
+import { assert, invariantFailed } from '../storage/errors.ts';
 
 export const LEVEL0_SHIFT = 12;
 /** 64 buckets of one level make one bucket of the next. */
@@ -32,7 +32,7 @@ export function levelWidthMs(level: number): number {
 
 /** The level an entry due at `dueMs` (>= `promotedUntilMs`) belongs to. */
 export function placeLevel(dueMs: number, promotedUntilMs: number): number {
-  assert(dueMs >= promotedUntilMs, `due ${dueMs} is before the promoted bound ${promotedUntilMs}`);
+  if (!(dueMs >= promotedUntilMs)) invariantFailed(`due ${dueMs} is before the promoted bound ${promotedUntilMs}`);
   for (let level = 0; level < TOP_LEVEL; level++) {
     const wider = levelWidthMs(level + 1);
     if (Math.floor(dueMs / wider) === Math.floor(promotedUntilMs / wider)) return level;

@@ -5,7 +5,7 @@
 // APPLY_QUEUE_MAX, so a burst of sends costs few index commits). A dispatch round is synchronous from INTENT to
 // DONE: no cancel or schedule can interleave with it.
 
-import { assert } from '../storage/errors.ts';
+import { assert, invariantFailed } from '../storage/errors.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { PointPrefetch } from '../storage/point-prefetch.ts';
 import { buildRecordBatch, buildRecordBatches, forEachBatch, readRecordAt, readRecordAtKeeping, readRecords, type HeaderInput, type RecordHeader, type RecordInput } from '../storage/records.ts';
@@ -392,7 +392,7 @@ export class DelayService {
       const record = records.get(e.id);
       const stored = record?.repeat === null ? undefined : this.#index.getState(e.id);
       const state = stored ?? (record !== undefined ? derivedState(e.id, record, true) : undefined);
-      assert(state !== undefined, `due entry ${e.id} has neither a state nor its record`);
+      if (state === undefined) invariantFailed(`due entry ${e.id} has neither a state nor its record`);
       states.set(e.id, state);
     }
     this.#roundStates = states;
@@ -712,7 +712,7 @@ export class DelayService {
       while (pos < buf.length && readInt64(buf, pos + BASE_OFFSET) + readInt32(buf, pos + LAST_OFFSET_DELTA) < id) {
         pos += LOG_OVERHEAD + readInt32(buf, pos + BATCH_LENGTH);
       }
-      assert(pos < buf.length, `__delay read up to ${bufNext} holds no batch with offset ${id}`);
+      if (!(pos < buf.length)) invariantFailed(`__delay read up to ${bufNext} holds no batch with offset ${id}`);
       this.#takeSchedule(buf, pos, id, forFiring, out);
     }
     return out;

@@ -34,5 +34,13 @@ export class StorageError extends Error {
 
 /** TigerBeetle-style invariant check: a false here is a bug, never bad input. */
 export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`invariant violated: ${message}`);
+  if (!condition) invariantFailed(message);
+}
+
+/**
+ * The failing half of assert, for checks run per record or per message: `if (!ok) invariantFailed(`...${x}`)`
+ * builds its message only when the invariant breaks (an assert's template literal is built on every call).
+ */
+export function invariantFailed(message: string): never {
+  throw new Error(`invariant violated: ${message}`);
 }

@@ -8,7 +8,7 @@
 // all share the next one.
 
 import path from 'node:path';
-import { assert, StorageError } from './errors.ts';
+import { assert, invariantFailed, StorageError } from './errors.ts';
 import type { CachedFile, FileCache } from './file-cache.ts';
 import type { FileIO } from './file-io.ts';
 import {
@@ -556,7 +556,7 @@ export class PartitionLog {
     let s = -1; // segment of the previous offset (offsets ascend, so segments do too)
     for (let i = 0; i < offsets.length; i++) {
       const offset = offsets[i]!;
-      assert(i === 0 || offset >= offsets[i - 1]!, `prefetchPoints: offsets must ascend (${offsets[i - 1]} then ${offset})`);
+      if (i > 0 && !(offset >= offsets[i - 1]!)) invariantFailed(`prefetchPoints: offsets must ascend (${offsets[i - 1]} then ${offset})`);
       if (offset < this.#logStartOffset || offset >= end || (count > 0 && offset === kept[count - 1])) continue;
       if (s < 0) s = this.#segmentIndexFor(offset);
       const before = s;
@@ -626,7 +626,7 @@ export class PartitionLog {
       let pos = 0;
       while (pos + HEADER_PREFIX_BYTES <= got) {
         const size = LOG_OVERHEAD + readInt32(scratch.buf, pos + 8);
-        assert(size > LOG_OVERHEAD, `corrupt batch length in ${segment.logFile.path} at ${chunkStart + pos}`);
+        if (size <= LOG_OVERHEAD) invariantFailed(`corrupt batch length in ${segment.logFile.path} at ${chunkStart + pos}`);
         const baseOffset = readInt64(scratch.buf, pos + BASE_OFFSET);
         const lastOffset = baseOffset + readInt32(scratch.buf, pos + LAST_OFFSET_DELTA);
         const maxTimestampMs = readInt64(scratch.buf, pos + MAX_TIMESTAMP);

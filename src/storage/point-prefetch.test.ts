@@ -70,6 +70,21 @@ for (const kind of ['files (helper thread)', 'memory twin'] as const) {
       }
     });
 
+    test('offsets that do not ascend (or are NaN) are a caller bug: an invariant error naming them', async () => {
+      const io = kind === 'memory twin' ? new MemoryFileIO() : undefined;
+      const manager = await LogManager.open({ dir, ...(io ? { io } : {}), config: { retentionCheckIntervalMs: 3_600_000 } });
+      try {
+        const log = manager.getOrCreate('points', 0);
+        for (let i = 0; i < 5; i++) log.append(Buffer.from(buildSimpleBatch(1, 20, i)));
+        assert.throws(() => log.prefetchPoints(Float64Array.of(1, 3, 2)), /invariant violated: prefetchPoints: offsets must ascend \(3 then 2\)/);
+        assert.throws(() => log.prefetchPoints(Float64Array.of(1, NaN)), /offsets must ascend \(1 then NaN\)/);
+        const fine = await log.prefetchPoints(Float64Array.of(1, 1, 4));
+        assert.equal(fine.size, 2);
+      } finally {
+        await manager.close();
+      }
+    });
+
     test('readMany: a missing file fails only its own slots; a read at the end of a file comes up short', async () => {
       const io = kind === 'memory twin' ? new MemoryFileIO() : new NodeFileIO();
       io.mkdirp(dir);

@@ -25,7 +25,7 @@ import {
   writeInt64,
 } from './record-batch.ts';
 import { compress, decompress } from './compression.ts';
-import { assert, StorageError } from './errors.ts';
+import { assert, invariantFailed, StorageError } from './errors.ts';
 
 export interface RecordHeader {
   key: string;
@@ -262,7 +262,7 @@ function writeRecordOnePass(buf: Buffer, pos: number, r: RecordInput, timestampD
   }
   const body = p - bodyAt;
   const lengthBytes = zigzagSize(body);
-  assert(lengthBytes <= lengthBytesMax, `record body of ${body} bytes past its bound`);
+  if (lengthBytes > lengthBytesMax) invariantFailed(`record body of ${body} bytes past its bound`);
   if (lengthBytes < lengthBytesMax) {
     buf.copyWithin(pos + lengthBytes, bodyAt, p);
     p -= lengthBytesMax - lengthBytes;
@@ -387,7 +387,7 @@ export function buildRecordBatchesSized(records: readonly RecordInput[], options
     const size = RECORDS + zigzagSize(body) + body;
     writeBatchHeader(buf, at, size, 1, r.timestampMs, r.timestampMs, options);
     const end = writeRecord(buf, at + RECORDS, r, body, 0, 0);
-    assert(end === at + size, `batch built ${end - at} bytes, sized ${size}`);
+    if (end !== at + size) invariantFailed(`batch built ${end - at} bytes, sized ${size}`);
     writeInt32(buf, at + CRC, crc32c(buf.subarray(at + ATTRIBUTES, end)) >>> 0);
     at = end;
   }
