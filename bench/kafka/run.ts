@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, statusKb, table } from '../lib/proc.ts';
+import { cpuSeconds, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, statusKb, systemCpuSeconds, table } from '../lib/proc.ts';
 import {
   ensureKafkaJars,
   freePort,
@@ -118,6 +118,7 @@ class ProcSampler {
     this.#windowPeakKb = 0;
     this.sample();
     const cpu0 = cpuSeconds([this.pid]);
+    const system0 = systemCpuSeconds([this.pid]);
     const host0 = hostBusySeconds();
     const mine0 = selfAndChildrenCpuSeconds();
     const t0 = performance.now();
@@ -125,6 +126,7 @@ class ProcSampler {
     const wall = (performance.now() - t0) / 1000;
     this.sample();
     const cpu1 = cpuSeconds([this.pid]);
+    const system1 = systemCpuSeconds([this.pid]);
     const host1 = hostBusySeconds();
     const mine1 = selfAndChildrenCpuSeconds();
     const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
@@ -134,7 +136,8 @@ class ProcSampler {
         ? Math.max(0, host1 - host0 - cpu - (mine1 - mine0))
         : undefined;
     const tool = mine0 !== undefined && mine1 !== undefined ? mine1 - mine0 : undefined;
-    return { value, usage: { cpuSeconds: cpu, otherCpuSeconds: other, toolCpuSeconds: tool, wallSeconds: wall, peakRssMiB: this.#windowPeakKb / 1024 } };
+    const system = system0 !== undefined && system1 !== undefined ? system1 - system0 : undefined;
+    return { value, usage: { cpuSeconds: cpu, systemCpuSeconds: system, otherCpuSeconds: other, toolCpuSeconds: tool, wallSeconds: wall, peakRssMiB: this.#windowPeakKb / 1024 } };
   }
   hwmMiB(): number | undefined {
     const kb = statusKb(this.pid, 'VmHWM');
@@ -148,6 +151,8 @@ class ProcSampler {
 interface Usage {
   /** Broker CPU (user + system) over the step, in CPU seconds. */
   cpuSeconds: number | undefined;
+  /** The system-time part of cpuSeconds (syscalls, page faults). */
+  systemCpuSeconds: number | undefined;
   /**
    * CPU seconds used during the step by processes other than the broker, the tool and this script (other work on
    * the machine, kernel threads): a noise indicator, ideally near 0.
@@ -520,6 +525,7 @@ function rows(kafka: BrokerResult | undefined, diglot: BrokerResult | undefined)
   const ms = (x: number) => fmt(x, 0);
   const NOISE = 'noise; ideally ~0';
   const TOOL = 'client side (JVM + bench)';
+  const SYSTEM = 'of broker CPU s: syscalls, page faults';
   const ms2 = (x: number) => fmt(x, 2);
 
   for (const [section, f] of [
@@ -538,6 +544,7 @@ function rows(kafka: BrokerResult | undefined, diglot: BrokerResult | undefined)
       const n = pick(r, f, (x) => x.records);
       return cpu !== undefined && n ? (cpu * 1e6) / n : undefined;
     });
+    add({ section, metric: 'broker system CPU s', format: (x) => fmt(x, 1), note: SYSTEM }, (r) => usage(r, f, (u) => u.systemCpuSeconds));
     add({ section, metric: 'broker peak RSS MiB', format: (x) => fmt(x, 0) }, (r) => usage(r, f, (u) => u.peakRssMiB));
     add({ section, metric: 'perf tool CPU s', format: (x) => fmt(x, 1), note: TOOL }, (r) => usage(r, f, (u) => u.toolCpuSeconds));
     add({ section, metric: 'other processes CPU s', format: (x) => fmt(x, 1), note: NOISE }, (r) => usage(r, f, (u) => u.otherCpuSeconds));
@@ -550,6 +557,7 @@ function rows(kafka: BrokerResult | undefined, diglot: BrokerResult | undefined)
   add({ section, metric: 'group join ms', format: fmtInt }, (r) => pick(r, c, (x) => x.rebalanceMs));
   add({ section, metric: 'records read', format: fmtInt }, (r) => pick(r, c, (x) => x.records));
   add({ section, metric: 'broker CPU s', format: (x) => fmt(x, 1) }, (r) => usage(r, c, (u) => u.cpuSeconds));
+  add({ section, metric: 'broker system CPU s', format: (x) => fmt(x, 1), note: SYSTEM }, (r) => usage(r, c, (u) => u.systemCpuSeconds));
   add({ section, metric: 'broker peak RSS MiB', format: (x) => fmt(x, 0) }, (r) => usage(r, c, (u) => u.peakRssMiB));
   add({ section, metric: 'perf tool CPU s', format: (x) => fmt(x, 1), note: TOOL }, (r) => usage(r, c, (u) => u.toolCpuSeconds));
   add({ section, metric: 'other processes CPU s', format: (x) => fmt(x, 1), note: NOISE }, (r) => usage(r, c, (u) => u.otherCpuSeconds));
@@ -704,7 +712,7 @@ function roundsSummary(rounds: Round[]): string {
   };
   const body: string[][] = [];
   for (const [i, row] of perRound[0]!.entries()) {
-    if (!row.target && row.metric !== 'broker CPU µs/record') continue;
+    if (!row.target && row.metric !== 'broker CPU µs/record' && row.metric !== 'broker system CPU s') continue;
     const same = perRound.map((rs) => rs[i]!);
     // Means over the rounds where both brokers have the figure, so the ratio compares like with like.
     const paired = same.filter((r) => r.kafka !== undefined && r.diglot !== undefined);

@@ -27,6 +27,20 @@ export function cpuSeconds(pids: readonly number[]): number | undefined {
   return sum;
 }
 
+/**
+ * System-time CPU seconds used so far by the processes (part of cpuSeconds): syscalls and page faults — on a VM
+ * with free page reporting, most of it is first touches of memory handed back to the host (freePageReporting).
+ */
+export function systemCpuSeconds(pids: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    const f = statFields(`/proc/${pid}/stat`);
+    if (!f) return undefined;
+    sum += Number(f[12]) / CLK_TCK;
+  }
+  return sum;
+}
+
 /** CPU seconds of this process plus its reaped children (tool JVMs once they exit). */
 export function selfAndChildrenCpuSeconds(): number | undefined {
   const f = statFields('/proc/self/stat');
