@@ -28,6 +28,7 @@ import { BufferPool } from '../src/storage/buffer-pool.ts';
 
 const FRAMES = Number(process.env.KAFKA_FUZZ_FRAMES ?? 1_000_000);
 const SEED = Number(process.env.KAFKA_FUZZ_SEED ?? 20261124);
+if (!Number.isSafeInteger(SEED)) throw new Error(`KAFKA_FUZZ_SEED=${JSON.stringify(process.env.KAFKA_FUZZ_SEED)}: expected an integer`);
 const SIDE_EFFECT_KEYS = new Set([19, 20, 21, 33, 37, 44]);
 /** Response writes seen (each cork opens one): proves frames reach the handlers, not only the framing. */
 let answered = 0;

@@ -56,6 +56,7 @@ import {
 const FRAMES = Number(process.env.ROCKETMQ_FUZZ_FRAMES ?? 1_000_000);
 /** Another seed explores other frames (CI runs the default one). */
 const SEED = Number(process.env.ROCKETMQ_FUZZ_SEED ?? 20261125);
+if (!Number.isSafeInteger(SEED)) throw new Error(`ROCKETMQ_FUZZ_SEED=${JSON.stringify(process.env.ROCKETMQ_FUZZ_SEED)}: expected an integer`);
 /** The rocketmqFrameBytesMax default (RocketMQ's frameMaxLength). */
 const FRAME_BYTES_MAX = 16 * 1024 * 1024;
 const TOPICS_MAX = 5_000;

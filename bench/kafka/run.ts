@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, statusKb, systemCpuSeconds, table } from '../lib/proc.ts';
+import { cpuSeconds, cpuTimes, hostBusySeconds, memoryNote, selfAndChildrenCpuSeconds, statusKb, table } from '../lib/proc.ts';
 import {
   ensureKafkaJars,
   freePort,
@@ -117,26 +117,24 @@ class ProcSampler {
   async window<T>(fn: () => Promise<T>): Promise<{ value: T; usage: Usage }> {
     this.#windowPeakKb = 0;
     this.sample();
-    const cpu0 = cpuSeconds([this.pid]);
-    const system0 = systemCpuSeconds([this.pid]);
+    const times0 = cpuTimes([this.pid]);
     const host0 = hostBusySeconds();
     const mine0 = selfAndChildrenCpuSeconds();
     const t0 = performance.now();
     const value = await fn();
     const wall = (performance.now() - t0) / 1000;
     this.sample();
-    const cpu1 = cpuSeconds([this.pid]);
-    const system1 = systemCpuSeconds([this.pid]);
+    const times1 = cpuTimes([this.pid]);
     const host1 = hostBusySeconds();
     const mine1 = selfAndChildrenCpuSeconds();
-    const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+    const cpu = times0 !== undefined && times1 !== undefined ? times1.seconds - times0.seconds : undefined;
     // Whatever else ran on the machine: host busy time minus the broker, this script and the (reaped) tool JVM.
     const other =
       cpu !== undefined && host0 !== undefined && host1 !== undefined && mine0 !== undefined && mine1 !== undefined
         ? Math.max(0, host1 - host0 - cpu - (mine1 - mine0))
         : undefined;
     const tool = mine0 !== undefined && mine1 !== undefined ? mine1 - mine0 : undefined;
-    const system = system0 !== undefined && system1 !== undefined ? system1 - system0 : undefined;
+    const system = times0 !== undefined && times1 !== undefined ? times1.systemSeconds - times0.systemSeconds : undefined;
     return { value, usage: { cpuSeconds: cpu, systemCpuSeconds: system, otherCpuSeconds: other, toolCpuSeconds: tool, wallSeconds: wall, peakRssMiB: this.#windowPeakKb / 1024 } };
   }
   hwmMiB(): number | undefined {
@@ -711,6 +709,7 @@ function roundsSummary(rounds: Round[]): string {
     return ok.length > 0 ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined;
   };
   const body: string[][] = [];
+  let lastSection = '';
   for (const [i, row] of perRound[0]!.entries()) {
     if (!row.target && row.metric !== 'broker CPU µs/record' && row.metric !== 'broker system CPU s') continue;
     const same = perRound.map((rs) => rs[i]!);
@@ -726,21 +725,21 @@ function roundsSummary(rounds: Round[]): string {
     }
     const each = same.map((r) => (r.kafka !== undefined && r.diglot !== undefined && r.kafka !== 0 ? `${(r.diglot / r.kafka).toFixed(2)}×` : 'n/a'));
     body.push([
-      row.section === body.at(-1)?.[7] ? '' : row.section,
+      row.section === lastSection ? '' : row.section,
       row.metric,
       kafka === undefined ? 'n/a' : row.format(kafka),
       diglot === undefined ? 'n/a' : row.format(diglot),
       ratio === undefined ? '' : `${ratio.toFixed(2)}×`,
       each.join(' / '),
       target,
-      row.section, // not printed: what the next row compares with
     ]);
+    lastSection = row.section;
   }
   const orders = rounds.map((r, i) => `${i + 1}: ${r.order.join(' → ')}`).join('; ');
   return [
     `## ${rounds.length} rounds (${orders}): means over the rounds`,
     '',
-    table(['step', 'metric', 'Kafka mean', 'Diglot mean', 'ratio of means', 'per round', 'target'], body.map((cells) => cells.slice(0, 7)), ['l', 'l', 'r', 'r', 'r', 'l', 'l']),
+    table(['step', 'metric', 'Kafka mean', 'Diglot mean', 'ratio of means', 'per round', 'target'], body, ['l', 'l', 'r', 'r', 'r', 'l', 'l']),
   ].join('\n');
 }
 

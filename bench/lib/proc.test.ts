@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { cpuSeconds, freePageReporting, systemCpuSeconds, table } from './proc.ts';
+import { cpuSeconds, cpuTimes, freePageReporting, table } from './proc.ts';
 
 function fakeSys(devices: Record<string, { device: string; features: string }>, reportedKib?: string): string {
   const sys = fs.mkdtempSync(path.join(os.tmpdir(), 'diglot-fake-sys-'));
@@ -59,7 +59,7 @@ test('table: columns padded to the widest cell, right-aligned where asked', () =
   assert.equal(table(['a', 'bb'], [['xyz', '1'], ['', '22']], ['l', 'r']), ['a    bb', '---  --', 'xyz   1', '     22'].join('\n'));
 });
 
-test('systemCpuSeconds: part of cpuSeconds for a live process, undefined for a gone one', () => {
+test('cpuTimes: system seconds are part of cpuSeconds for a live process; undefined for a gone one', () => {
   // Some system time first: many small writes are syscalls.
   const file = path.join(os.tmpdir(), `diglot-proc-test-${process.pid}`);
   const fd = fs.openSync(file, 'w');
@@ -67,9 +67,9 @@ test('systemCpuSeconds: part of cpuSeconds for a live process, undefined for a g
   while (performance.now() - started < 100) fs.writeSync(fd, 'x');
   fs.closeSync(fd);
   fs.rmSync(file, { force: true });
-  const system = systemCpuSeconds([process.pid]);
+  const system = cpuTimes([process.pid])?.systemSeconds;
   const total = cpuSeconds([process.pid]);
   assert.ok(system !== undefined && total !== undefined);
   assert.ok(system >= 0 && system <= total, `system ${system} s of ${total} s`);
-  assert.equal(systemCpuSeconds([process.pid, 2 ** 22 + 1]), undefined); // above the kernel's pid limit
+  assert.equal(cpuTimes([process.pid, 2 ** 22 + 1]), undefined); // above the kernel's pid limit
 });

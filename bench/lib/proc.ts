@@ -16,29 +16,26 @@ function statFields(file: string): string[] | undefined {
   }
 }
 
-/** CPU seconds (user + system) used so far by the processes; undefined when one is gone. */
-export function cpuSeconds(pids: readonly number[]): number | undefined {
-  let sum = 0;
+/**
+ * CPU seconds (user + system) used so far by the processes, and the system-time part of them (syscalls and page
+ * faults — on a VM with free page reporting, mostly first touches of memory handed back to the host, see
+ * freePageReporting); undefined when one is gone. One read of each /proc/<pid>/stat.
+ */
+export function cpuTimes(pids: readonly number[]): { seconds: number; systemSeconds: number } | undefined {
+  let user = 0;
+  let system = 0;
   for (const pid of pids) {
     const f = statFields(`/proc/${pid}/stat`);
     if (!f) return undefined;
-    sum += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    user += Number(f[11]);
+    system += Number(f[12]);
   }
-  return sum;
+  return { seconds: (user + system) / CLK_TCK, systemSeconds: system / CLK_TCK };
 }
 
-/**
- * System-time CPU seconds used so far by the processes (part of cpuSeconds): syscalls and page faults — on a VM
- * with free page reporting, most of it is first touches of memory handed back to the host (freePageReporting).
- */
-export function systemCpuSeconds(pids: readonly number[]): number | undefined {
-  let sum = 0;
-  for (const pid of pids) {
-    const f = statFields(`/proc/${pid}/stat`);
-    if (!f) return undefined;
-    sum += Number(f[12]) / CLK_TCK;
-  }
-  return sum;
+/** CPU seconds (user + system) used so far by the processes; undefined when one is gone. */
+export function cpuSeconds(pids: readonly number[]): number | undefined {
+  return cpuTimes(pids)?.seconds;
 }
 
 /** CPU seconds of this process plus its reaped children (tool JVMs once they exit). */
